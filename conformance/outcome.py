@@ -1,0 +1,75 @@
+"""Verdicts and the structured results a check produces.
+
+Four verdicts, kept apart all the way to the summary (as Bowtie does): *passed*;
+*failed*, the target broke a clause; *errored*, the suite, the case or the connection
+broke, so nothing is known about the clause; *skipped*, not run, with a reason
+(including "not observable" when the profile lacks the observation a clause needs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Verdict(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERRORED = "errored"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One broken expectation: which clause, where in the answer, and what."""
+
+    clause: str
+    where: str
+    message: str
+
+    def line(self) -> str:
+        return f"[{self.clause}] {self.where}: {self.message}" if self.where else f"[{self.clause}] {self.message}"
+
+
+@dataclass
+class Exchange:
+    """One request and its answer as sent and received (secrets redacted on output)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    elapsed_ms: float = 0.0
+
+    def label(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+class CheckFailed(Exception):
+    """The target broke one or more clauses."""
+
+    def __init__(self, headline: str, failures: list[Failure]) -> None:
+        self.headline = headline
+        self.failures = failures
+        super().__init__(headline)
+
+
+class CheckErrored(Exception):
+    """The suite or the connection broke: nothing is known about the clause."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class CheckSkipped(Exception):
+    """The check cannot run against this target; ``reason`` says why."""
+
+    def __init__(self, reason: str, *, policy: bool = False, unobservable: bool = False) -> None:
+        self.reason = reason
+        self.policy = policy
+        self.unobservable = unobservable
+        super().__init__(reason)

@@ -1,0 +1,124 @@
+"""YAML loading that remembers where every mapping came from.
+
+Case files, profiles and the catalogue all report a broken file as one line,
+``file:line: what is wrong``; that needs the line of each mapping, which plain
+``yaml.safe_load`` throws away.  We keep it in a side table keyed by ``id()`` of the
+loaded dict rather than in the data itself, so the data stays plain (validators and
+users see exactly what they wrote).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class DataFileError(Exception):
+    """A data file is broken; ``str()`` is the one-line ``file:line: message``."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str, hint: str = "") -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        self.hint = hint
+        where = f"{self.path}:{line}" if line else self.path
+        text = f"{where}: {message}"
+        if hint:
+            text += f" (hint: {hint})"
+        super().__init__(text)
+
+
+@dataclass
+class LoadedYaml:
+    """A loaded document plus the 1-based line of every mapping and list in it."""
+
+    path: Path
+    data: Any
+    lines: dict[int, int]
+
+    def line_of(self, node: object, default: int = 1) -> int:
+        return self.lines.get(id(node), default)
+
+    def line_at(self, path: list[str | int] | tuple[str | int, ...]) -> int:
+        """The line of the deepest container on ``path`` (a jsonschema-style path)."""
+        node: Any = self.data
+        line = self.line_of(node)
+        for step in path:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                break
+            line = self.lines.get(id(node), line)
+        return line
+
+
+def _loader_class(lines: dict[int, int]) -> type[yaml.SafeLoader]:
+    class LineLoader(yaml.SafeLoader):
+        """SafeLoader (no custom tags, no object construction) that records lines."""
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                if isinstance(key, str) and key in seen:
+                    # Plain YAML keeps the last duplicate silently; a case author
+                    # almost always meant something else, so say so.
+                    raise DataFileError("", key_node.start_mark.line + 1, f"duplicate key '{key}'")
+                seen.add(key)
+            mapping = super().construct_mapping(node, deep=deep)
+            lines[id(mapping)] = node.start_mark.line + 1
+            return mapping
+
+        def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
+            seq = super().construct_sequence(node, deep=deep)
+            lines[id(seq)] = node.start_mark.line + 1
+            return seq
+
+    LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_mapping)
+    LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_sequence)
+    return LineLoader
+
+
+def load_yaml(path: Path, text: str | None = None) -> LoadedYaml:
+    """Load one YAML file; any syntax problem becomes a one-line DataFileError."""
+    lines: dict[int, int] = {}
+    try:
+        source = path.read_text(encoding="utf-8") if text is None else text
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, None, f"cannot read file: {exc}") from None
+    try:
+        data = yaml.load(source, Loader=_loader_class(lines))  # noqa: S506 - SafeLoader subclass
+    except DataFileError as exc:
+        raise DataFileError(path, exc.line, exc.message) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise DataFileError(path, line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise DataFileError(path, None, f"invalid YAML: {exc}") from None
+    return LoadedYaml(path=path, data=data, lines=lines)
+
+
+def schema_error(loaded: LoadedYaml, error: Any) -> DataFileError:
+    """Turn a jsonschema ValidationError into a one-line error at the right line."""
+    path = list(error.absolute_path)
+    where = ".".join(str(p) for p in path) or "(top level)"
+    hint = ""
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        import difflib
+
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        if extra:
+            close = difflib.get_close_matches(str(extra[0]), allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(allowed)
+            return DataFileError(
+                loaded.path, loaded.line_at(path), f"{where}: unknown key '{extra[0]}'", hint
+            )
+    if error.validator == "enum":
+        hint = "one of: " + ", ".join(repr(v) for v in error.validator_value)
+    return DataFileError(loaded.path, loaded.line_at(path), f"{where}: {error.message}", hint)
