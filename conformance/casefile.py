@@ -33,6 +33,7 @@ PROFILE_NAMES = frozenset(
         "secret.other_admin_login", "secret.other_admin_password",
         "secret.constituent_user", "secret.constituent_password",
         "secret.kognitiv_token", "secret.kognitiv_no_permission_token",
+        "obs.origin", "obs.active", "obs.active_detail", "obs.donor_status",
         "run.id", "check.uid", "check.email", "check.email_2", "check.member_id", "site.url",
     }
 )

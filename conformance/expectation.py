@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conformance.answer import Answer, lookup
 from conformance.outcome import Failure
-from conformance.substitution import is_generator, render
+from conformance.substitution import is_generator, render, substitute
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,16 @@ def check_luminate(expect: Mapping[str, Any], answer: Answer, ctx: Context) -> l
 
 
 def check_field(tree: Any, path: str, matcher: Any, ctx: Context, root: str) -> list[Failure]:
+    path = substitute(path, ctx.bindings)
     found, value = lookup(tree, path)
     where = f"/{root}/{path}"
+    if isinstance(matcher, dict) and "same_as" in matcher:
+        other = substitute(matcher["same_as"], ctx.bindings)
+        other_found, other_value = lookup(tree, other)
+        if (found, value) != (other_found, other_value):
+            problem = f"{_show(found, value)} differs from {other} ({_show(other_found, other_value)})"
+            return [Failure("", where, problem)]
+        return []
     problem = match(found, value, matcher, ctx)
     return [Failure("", where, problem)] if problem else []
 

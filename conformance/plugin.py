@@ -11,6 +11,7 @@ its own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ class Settings:
     target: str | None
     case_roots: tuple[Path, ...]
     clauses: tuple[str, ...]
+    events: Path | None
 
 
 settings_key = pytest.StashKey[Settings]()
@@ -44,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a directory or file of extra case files (repeatable)")
     group.addoption("--clause", metavar="ID", action="append", default=[],
                     help="run only checks bearing on this clause (repeatable), e.g. --clause L-L2")
+    group.addoption("--events", metavar="FILE", default=None,
+                    help="write the run's event stream (JSON lines) to FILE")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,7 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
     explicit = [Path(a.split("::")[0]).resolve() for a in config.args] if (
         config.args_source == pytest.Config.ArgsSource.ARGS) else []
     roots = (cases_dir().resolve(), *extra, *[p for p in explicit if p.is_dir() or p.suffix in (".yaml", ".yml")])
-    settings = Settings(target, roots, tuple(config.getoption("--clause")))
+    events = config.getoption("--events")
+    settings = Settings(target, roots, tuple(config.getoption("--clause")), Path(events) if events else None)
     config.stash[settings_key] = settings
     from conformance.catalogue import load_catalogue
 
@@ -69,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for method in ("logInteraction", "getInteraction", "createOrUpdate", "login", "logout",
                    "getUser", "getUserInteractions", "getUserGroups", "RecordInteraction"):
         config.addinivalue_line("markers", f"{method}: checks of the {method} method")
-    plugin = Conformance(settings, frozenset(catalogue.ids()))
+    plugin = Conformance(settings, frozenset(catalogue.ids()), worker=hasattr(config, "workerinput"))
     config.stash[plugin_key] = plugin
     config.pluginmanager.register(plugin, "conformance-target")
     # With no paths of their own (``pytest --target staging.yaml``) the user gets the
@@ -87,11 +92,14 @@ def marker_name(clause_id: str) -> str:
 class Conformance:
     """Holds the target for the whole session; starts the embedded reference lazily."""
 
-    def __init__(self, settings: Settings, clause_ids: frozenset[str]) -> None:
+    def __init__(self, settings: Settings, clause_ids: frozenset[str], worker: bool = False) -> None:
         self.settings = settings
         self.clause_ids = clause_ids
+        self.worker = worker
         self._target: Target | None = None
         self._server: Any = None
+        self._writer: Any = None
+        self.run_id = ""
         self.profile = self._load_profile()
 
     def _load_profile(self) -> Any:
@@ -99,21 +107,18 @@ class Conformance:
         from conformance.yamlfile import DataFileError
 
         name = self.settings.target
-        path = bundled_profile_path() if name in (None, "reference") else Path(name)
-        if name not in (None, "reference") and not path.exists() and bundled_profile_path(str(name)).exists():
-            path = bundled_profile_path(str(name))
+        path = bundled_profile_path() if name is None else Path(name)
+        if name is not None and not path.exists() and bundled_profile_path(name).exists():
+            path = bundled_profile_path(name)  # a bundled profile by name, e.g. reference-strict
         try:
             profile = load_profile(path)
             # Unset variables are an error before any request, except for the embedded
             # reference, which invents its own secrets.
-            self.secrets = resolve_secrets(profile, generate_missing=self.embedded)
+            self.embedded = profile.embedded
+            self.secrets = resolve_secrets(profile, generate_missing=profile.embedded)
         except DataFileError as exc:
             raise pytest.UsageError(str(exc)) from None
         return profile
-
-    @property
-    def embedded(self) -> bool:
-        return self.settings.target in (None, "reference")
 
     def target(self) -> Target:
         if self._target is None:
@@ -125,8 +130,67 @@ class Conformance:
 
                 self._server = ReferenceServer(profile, self.secrets).start()
                 profile = self._server.profile
-            self._target = Target(profile, self.secrets)
+            self._target = Target(profile, self.secrets, self.run_id or None)
         return self._target
+
+    # -- the event stream (written by the controlling process only) ---------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        import uuid
+
+        workerinput = getattr(session.config, "workerinput", None)
+        self.run_id = workerinput["conformance_run_id"] if workerinput else uuid.uuid4().hex[:10]
+        if self.worker or self.settings.events is None:
+            return
+        from conformance import __version__
+        from conformance.casefile import discover
+        from conformance.events import EventWriter, file_hashes, now_iso
+        from conformance.redaction import Redactor
+        from conformance.resources import schema_dir
+
+        self._writer = EventWriter(self.settings.events, Redactor(self.secrets.values()))
+        profile = self.profile
+        endpoints = {}
+        if profile.luminate:
+            endpoints["luminate"] = "(embedded)" if self.embedded else profile.luminate.site
+        if profile.kognitiv:
+            endpoints["kognitiv"] = "(embedded)" if self.embedded else profile.kognitiv.service
+        cat = file_hashes([schema_dir() / "clauses.yaml"])
+        self._writer.write({
+            "event": "header", "schema": 1, "suite_version": __version__, "run_id": self.run_id,
+            "started": now_iso(),
+            "profile": {"name": profile.name, "fingerprint": profile.fingerprint(), "path": str(profile.path),
+                        "strict": profile.strict, "writes": profile.writes, "embedded": self.embedded,
+                        "endpoints": endpoints},
+            "case_files": file_hashes(discover(self.settings.case_roots)),
+            "catalogue": next(iter(cat.values())),
+            "seed": None,
+            "argv": list(session.config.invocation_params.args),
+        })
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist: every worker stamps records with the controller's run id."""
+        node.workerinput["conformance_run_id"] = self.run_id
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self._writer is None:
+            return
+        for name, value in report.user_properties:
+            if name == "conformance_event":
+                self._writer.write(json.loads(value))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if self._writer is not None and report.failed:
+            self._writer.write({"event": "collect-error", "file": report.nodeid,
+                                "message": str(report.longrepr).strip().splitlines()[-1]})
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self._writer is None:
+            return
+        from conformance.events import summarise_footer
+
+        self._writer.close(summarise_footer(self.settings.events, int(exitstatus)))
+        self._writer = None
 
     def redact(self, text: str) -> str:
         if self._target is not None:
@@ -152,16 +216,27 @@ class Conformance:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         outcome = yield
         report = outcome.get_result()
-        if not isinstance(item, CaseItem) or call.when != "call":
+        if call.when != "call" and not (call.when == "setup" and report.skipped):
             return
-        verdict = item.verdict or ("failed" if report.failed else "passed")
+        if isinstance(item, CaseItem):
+            event = item.event(report, self.target_redactor())
+        else:
+            marker = item.get_closest_marker("clauses")
+            if marker is None:
+                return
+            from conformance.events import property_event
+
+            event = property_event(item, report, marker.args, self.target_redactor())
         report.user_properties.extend([
-            ("verdict", verdict),
-            ("clauses", " ".join(item.check.clauses)),
-            ("method", item.check.method),
+            ("verdict", event["verdict"]),
+            ("clauses", " ".join(event["clauses"])),
+            ("conformance_event", json.dumps(event, ensure_ascii=False)),
         ])
-        if item.failed_clauses:
-            report.user_properties.append(("failed_clauses", " ".join(item.failed_clauses)))
+
+    def target_redactor(self) -> Any:
+        from conformance.redaction import Redactor
+
+        return self._target.redactor if self._target is not None else Redactor(self.secrets.values())
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
         if report.when == "call" and ("verdict", "errored") in report.user_properties:
@@ -199,6 +274,9 @@ class CaseItem(pytest.Item):
         self.verdict: str | None = None
         self.failed_clauses: tuple[str, ...] = ()
         self.exchanges: list[Any] = []
+        self.skip: Any = None
+        self.created: list[dict[str, str]] = []
+        self.failure: Any = None
 
     def runtest(self) -> None:
         from conformance.outcome import CheckErrored, CheckFailed, CheckSkipped
@@ -206,23 +284,22 @@ class CaseItem(pytest.Item):
 
         plugin = self.config.stash[plugin_key]
         try:
-            self.exchanges = run_check(self.check, plugin.target())
-        except CheckSkipped as exc:
-            self.verdict = "skipped"
-            self.exchanges = getattr(exc, "exchanges", [])
-            pytest.skip(exc.reason)
-        except CheckFailed as exc:
-            self.verdict = "failed"
-            self.exchanges = getattr(exc, "exchanges", [])
-            named = {f.clause for f in exc.failures if f.clause}
-            if any(not f.clause for f in exc.failures):
-                named |= set(self.check.clauses)
-            self.failed_clauses = tuple(sorted(named))
+            run = run_check(self.check, plugin.target())
+        except (CheckSkipped, CheckFailed, CheckErrored) as exc:
+            run = getattr(exc, "run", None)
+            if run is not None:
+                self.exchanges, self.created = run.exchanges, run.created
+            if isinstance(exc, CheckSkipped):
+                self.verdict, self.skip = "skipped", exc
+                pytest.skip(exc.reason)
+            self.verdict, self.failure = ("failed" if isinstance(exc, CheckFailed) else "errored"), exc
+            if isinstance(exc, CheckFailed):
+                named = {f.clause for f in exc.failures if f.clause}
+                if any(not f.clause for f in exc.failures):
+                    named |= set(self.check.clauses)
+                self.failed_clauses = tuple(sorted(named))
             raise
-        except CheckErrored as exc:
-            self.verdict = "errored"
-            self.exchanges = getattr(exc, "exchanges", [])
-            raise
+        self.exchanges, self.created = run.exchanges, run.created
         self.verdict = "passed"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -244,6 +321,11 @@ class CaseItem(pytest.Item):
                 lines.append(f"< HTTP {exchange.status} {exchange.response_headers.get('content-type', '')}")
                 lines.append(f"< {exchange.response_body[:2000]}")
         return plugin.redact("\n".join(lines))
+
+    def event(self, report: pytest.TestReport, redactor: Any) -> dict[str, Any]:
+        from conformance.events import check_event
+
+        return check_event(self, report, redactor)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.check.test.line - 1, f"{self.check.label}: {self.check.test.description}"

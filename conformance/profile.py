@@ -111,6 +111,7 @@ class Profile:
     request_budget: int | None
     clock_tolerance_seconds: float
     faults: tuple[str, ...]
+    embedded: bool
     luminate: Luminate | None
     kognitiv: Kognitiv | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
@@ -323,6 +324,7 @@ def _build(loaded: LoadedYaml) -> Profile:
         request_budget=d.get("request_budget"),
         clock_tolerance_seconds=float(d.get("clock_tolerance_seconds", 300)),
         faults=tuple(d.get("faults", [])),
+        embedded=d.get("embedded", False),
         luminate=lo,
         kognitiv=kg,
         raw=d,

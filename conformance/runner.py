@@ -42,11 +42,21 @@ class Run:
     target: Target
     bindings: dict[str, str]
     exchanges: list[Exchange] = field(default_factory=list)
+    created: list[dict[str, str]] = field(default_factory=list)
     token: str | None = None
 
+    def record(self, kind: str, ident: str, detail: str = "") -> None:
+        """Note a record the suite created on the target (the run ledger)."""
+        self.created.append({"kind": kind, "id": ident, "detail": detail})
+        self.target.ledger.add(Created(kind, ident, self.check.name, detail))
 
-def run_check(check: Check, target: Target) -> list[Exchange]:
-    """Run one check; return its exchanges or raise CheckFailed/Errored/Skipped."""
+
+def run_check(check: Check, target: Target) -> Run:
+    """Run one check; return its record or raise CheckFailed/Errored/Skipped.
+
+    The exception carries the record too (``exc.run``), so a failed check's
+    exchanges reach the report.
+    """
     skip = skip_reason(check, target.profile, target.host_allowed())
     if skip is not None:
         kind, reason = skip
@@ -63,9 +73,9 @@ def run_check(check: Check, target: Target) -> list[Exchange]:
     except UnboundName as exc:
         raise CheckErrored(f"case error: {exc}") from None
     except (CheckFailed, CheckErrored, CheckSkipped) as exc:
-        exc.exchanges = run.exchanges  # type: ignore[attr-defined]
+        exc.run = run  # type: ignore[attr-defined]
         raise
-    return run.exchanges
+    return run
 
 
 def _execute(run: Run) -> None:
@@ -254,7 +264,7 @@ def _setup(run: Run, setup: SetupStep) -> None:
         found, cons_id = lookup(answer.tree, "cons_id")
         if not found or not isinstance(cons_id, str):
             raise CheckErrored("setup: createOrUpdate answered no cons_id")
-        target.ledger.add(Created("constituent", cons_id, run.check.name, email))
+        run.record("constituent", cons_id, email)
         run.bindings.update({f"{setup.name}.cons_id": cons_id, f"{setup.name}.primary_email": email,
                              f"{setup.name}.member_id": member})
         return
@@ -268,7 +278,7 @@ def _setup(run: Run, setup: SetupStep) -> None:
         found, iid = lookup(answer.tree, "interaction_id")
         if not found or not isinstance(iid, str):
             raise CheckErrored("setup: logInteraction answered no interaction_id")
-        target.ledger.add(Created("interaction", iid, run.check.name, params["cons_id"]))
+        run.record("interaction", iid, f"cons_id {params['cons_id']}")
         run.bindings.update({f"{setup.name}.interaction_id": iid, f"{setup.name}.subject": subject})
         return
     assert setup.step is not None
@@ -317,7 +327,7 @@ def _soap_step(run: Run, step: Step) -> list[Failure]:
     if "return_code" in expect:
         failures += check_result(answer, expect["return_code"], target.profile.strict, target.kognitiv_ids)
         if answer.return_code == "0" and answer.interaction_id:
-            target.ledger.add(Created("kognitiv-interaction", answer.interaction_id, check.name))
+            run.record("kognitiv-interaction", answer.interaction_id)
     for name, path in step.capture.items():
         value = answer.interaction_id if path == "InteractionId" else answer.return_code
         if value is None:

@@ -110,6 +110,8 @@ class Target:
                 b["profile.group"] = str(s.groups[0].id)
                 b["profile.group_name"] = s.groups[0].name
                 b["profile.group_2"] = str(s.groups[-1].id)
+            for fact, name in lo.observation_fields.items():
+                b[f"obs.{fact}"] = name
             b["profile.missing_group"] = str(max([g.id for g in s.groups] + [1000]) + 7919)
         kg = p.kognitiv
         if kg is not None:

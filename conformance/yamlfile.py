@@ -62,7 +62,7 @@ def _loader_class(lines: dict[int, int]) -> type[yaml.SafeLoader]:
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
             seen: set[Any] = set()
             for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                key = self.construct_object(key_node, deep=True)
                 if isinstance(key, str) and key in seen:
                     # Plain YAML keeps the last duplicate silently; a case author
                     # almost always meant something else, so say so.
@@ -121,4 +121,13 @@ def schema_error(loaded: LoadedYaml, error: Any) -> DataFileError:
             )
     if error.validator == "enum":
         hint = "one of: " + ", ".join(repr(v) for v in error.validator_value)
+    if error.validator in ("oneOf", "anyOf") and isinstance(error.schema, dict):
+        # "is not valid under any of the given schemas" says nothing useful; the
+        # schema's own description says what shapes are allowed.
+        described = error.schema.get("description")
+        if described:
+            shown = repr(error.instance)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            return DataFileError(loaded.path, loaded.line_at(path), f"{where}: {shown} is not allowed here",
+                                 described)
     return DataFileError(loaded.path, loaded.line_at(path), f"{where}: {error.message}", hint)
