@@ -77,7 +77,9 @@ def _read_json(http: HttpAnswer, mtype: str) -> Answer:
         failures.append(Failure("L-T10", "$", f"the body is not UTF-8 ({exc.reason} at byte {exc.start})"))
         return Answer(http.status, "json", None, None, http, failures)
     except json.JSONDecodeError as exc:
-        failures.append(Failure("L-T10", "$", f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"))
+        failures.append(
+            Failure("L-T10", "$", f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        )
         return Answer(http.status, "json", None, None, http, failures)
     if not (isinstance(doc, dict) and len(doc) == 1):
         keys = list(doc) if isinstance(doc, dict) else type(doc).__name__
@@ -98,7 +100,9 @@ def _read_xml(http: HttpAnswer, mtype: str) -> Answer:
 
     failures: list[Failure] = []
     if mtype not in XML_TYPES:
-        failures.append(Failure("L-T9", "Content-Type", f"'{mtype or '(none)'}' is not text/xml or application/xml"))
+        failures.append(
+            Failure("L-T9", "Content-Type", f"'{mtype or '(none)'}' is not text/xml or application/xml")
+        )
     body = http.body
     head = body[:512].lower()
     if b"<!doctype" in head or b"<!entity" in body[:65536].lower():
@@ -110,12 +114,15 @@ def _read_xml(http: HttpAnswer, mtype: str) -> Answer:
     except UnicodeDecodeError as exc:
         failures.append(Failure("L-T9", "/", f"the body is not UTF-8 ({exc.reason} at byte {exc.start})"))
         return Answer(http.status, "xml", None, None, http, failures)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, remove_blank_text=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
+    )
     try:
         element = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
-        failures.append(Failure("L-T9", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}"))
+        failures.append(
+            Failure("L-T9", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}")
+        )
         return Answer(http.status, "xml", None, None, http, failures)
     qname = etree.QName(element)
     root = qname.localname
@@ -123,8 +130,9 @@ def _read_xml(http: HttpAnswer, mtype: str) -> Answer:
         failures.append(Failure("L-T9", f"/{root}", f"namespace '{qname.namespace or ''}' is not '{NS}'"))
     location = element.get(f"{{{XSI}}}schemaLocation")
     if location is None or " ".join(location.split()) != SCHEMA_LOCATION:
-        failures.append(Failure("L-T9", f"/{root}/@xsi:schemaLocation",
-                                f"{location!r} is not '{SCHEMA_LOCATION}'"))
+        failures.append(
+            Failure("L-T9", f"/{root}/@xsi:schemaLocation", f"{location!r} is not '{SCHEMA_LOCATION}'")
+        )
     if not body.lstrip().startswith(b"<?xml") or b"utf-8" not in body[:100].lower():
         failures.append(Failure("L-T9", "/", "the XML declaration does not say encoding UTF-8"))
     from conformance.validation import luminate_schemas
@@ -142,23 +150,19 @@ def xml_tree(element: Any) -> Tree:
         if element.get(f"{{{XSI}}}nil") in ("true", "1"):
             return None
         return element.text or ""
+    # A leaf is text and a compound element a dict, so a list can only come from
+    # repeated siblings: the JSON form of a repeated element (vendor-facts.md).
     tree: dict[str, Any] = {}
     for child in children:
         name = child.tag.split("}", 1)[-1]
         value = xml_tree(child)
-        if name in tree:
-            if not isinstance(tree[name], list) or not getattr(tree[name], "_repeated", False):
-                tree[name] = _Repeated([tree[name]])
+        if name not in tree:
+            tree[name] = value
+        elif isinstance(tree[name], list):
             tree[name].append(value)
         else:
-            tree[name] = value
-    return {k: list(v) if isinstance(v, _Repeated) else v for k, v in tree.items()}
-
-
-class _Repeated(list[Any]):
-    """Marks a list made from repeated XML elements (as opposed to a value)."""
-
-    _repeated = True
+            tree[name] = [tree[name], value]
+    return tree
 
 
 def lookup(tree: Tree, path: str) -> tuple[bool, Any]:
@@ -168,14 +172,14 @@ def lookup(tree: Tree, path: str) -> tuple[bool, Any]:
     is the object itself.
     """
     node: Any = tree
-    for part in path.split("/"):
-        index = None
-        if part.endswith("]") and "[" in part:
-            part, _, rest = part.partition("[")
+    for step in path.split("/"):
+        name, index = step, None
+        if step.endswith("]") and "[" in step:
+            name, _, rest = step.partition("[")
             index = int(rest[:-1])
-        if not isinstance(node, dict) or part not in node:
+        if not isinstance(node, dict) or name not in node:
             return False, None
-        node = node[part]
+        node = node[name]
         if index is not None:
             items = node if isinstance(node, list) else [node]
             if index >= len(items):

@@ -21,20 +21,45 @@ from conformance.yamlfile import DataFileError, LoadedYaml, load_yaml, schema_er
 #: Names a case may use without binding them: the profile's facts, secrets and the run.
 PROFILE_NAMES = frozenset(
     {
-        "profile.admin.account_id", "profile.other_admin.account_id",
-        "profile.constituent.cons_id", "profile.constituent.primary_email",
-        "profile.custom_type", "profile.custom_type_2", "profile.standard_type",
-        "profile.category", "profile.missing_category", "profile.missing_type",
-        "profile.shared_member_id", "profile.shared_email",
-        "profile.group", "profile.group_name", "profile.group_2", "profile.missing_group",
-        "kognitiv.active_account", "kognitiv.inactive_account", "kognitiv.location",
+        "profile.admin.account_id",
+        "profile.other_admin.account_id",
+        "profile.constituent.cons_id",
+        "profile.constituent.primary_email",
+        "profile.custom_type",
+        "profile.custom_type_2",
+        "profile.standard_type",
+        "profile.category",
+        "profile.missing_category",
+        "profile.missing_type",
+        "profile.shared_member_id",
+        "profile.shared_email",
+        "profile.group",
+        "profile.group_name",
+        "profile.group_2",
+        "profile.missing_group",
+        "kognitiv.active_account",
+        "kognitiv.inactive_account",
+        "kognitiv.location",
         "kognitiv.interaction_type",
-        "secret.api_key", "secret.admin_login", "secret.admin_password",
-        "secret.other_admin_login", "secret.other_admin_password",
-        "secret.constituent_user", "secret.constituent_password",
-        "secret.kognitiv_token", "secret.kognitiv_no_permission_token",
-        "obs.origin", "obs.active", "obs.active_detail", "obs.donor_status",
-        "run.id", "check.uid", "check.email", "check.email_2", "check.member_id", "site.url",
+        "secret.api_key",
+        "secret.admin_login",
+        "secret.admin_password",
+        "secret.other_admin_login",
+        "secret.other_admin_password",
+        "secret.constituent_user",
+        "secret.constituent_password",
+        "secret.kognitiv_token",
+        "secret.kognitiv_no_permission_token",
+        "obs.origin",
+        "obs.active",
+        "obs.active_detail",
+        "obs.donor_status",
+        "run.id",
+        "check.uid",
+        "check.email",
+        "check.email_2",
+        "check.member_id",
+        "site.url",
     }
 )
 
@@ -134,7 +159,9 @@ def load_case_file(path: Path, known_clauses: Iterable[str] | None = None) -> li
             key = f"{case.description} / {test.description}"
             if key in seen:
                 raise DataFileError(
-                    path, test.line, f"test description '{test.description}' repeats line {seen[key]}",
+                    path,
+                    test.line,
+                    f"test description '{test.description}' repeats line {seen[key]}",
                     "descriptions say what is, and are unique within a case",
                 )
             seen[key] = test.line
@@ -192,7 +219,9 @@ def _check_clause(loaded: LoadedYaml, node: object, cid: str, clause_ids: frozen
     if clause_ids is not None and cid not in clause_ids:
         close = difflib.get_close_matches(cid, sorted(clause_ids), n=1)
         raise DataFileError(
-            loaded.path, loaded.line_of(node), f"unknown clause '{cid}'",
+            loaded.path,
+            loaded.line_of(node),
+            f"unknown clause '{cid}'",
             f"did you mean '{close[0]}'?" if close else "see `conformance clauses`",
         )
 
@@ -202,7 +231,9 @@ def _check_refs(loaded: LoadedYaml, node: Any, bound: set[str]) -> None:
         if name not in bound:
             close = difflib.get_close_matches(name, sorted(bound), n=1)
             raise DataFileError(
-                loaded.path, loaded.line_of(node), f"'${{{name}}}' is not bound here",
+                loaded.path,
+                loaded.line_of(node),
+                f"'${{{name}}}' is not bound here",
                 f"did you mean '${{{close[0]}}}'?" if close else "bind it in setup or with capture",
             )
 

@@ -10,8 +10,8 @@ controlling process, which sees every report, with or without pytest-xdist.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -52,8 +52,11 @@ def exchange_json(exchange: Exchange, redactor: Redactor) -> dict[str, Any]:
 
 
 def failure_json(failure: Failure, redactor: Redactor) -> dict[str, str]:
-    return {"clause": failure.clause, "where": redactor.redact(failure.where),
-            "message": redactor.redact(failure.message)}
+    return {
+        "clause": failure.clause,
+        "where": redactor.redact(failure.where),
+        "message": redactor.redact(failure.message),
+    }
 
 
 def redact_event(event: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:
@@ -93,18 +96,24 @@ class EventWriter:
             self._handle.flush()
 
     def close(self, footer: Mapping[str, Any]) -> None:
-        self.write({"event": "footer", "finished": now_iso(),
-                    "duration_s": round(time.monotonic() - self.started, 3),
-                    "counts": dict(self.counts), **footer})
+        self.write(
+            {
+                "event": "footer",
+                "finished": now_iso(),
+                "duration_s": round(time.monotonic() - self.started, 3),
+                "counts": dict(self.counts),
+                **footer,
+            }
+        )
         self._handle.close()
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
     """Load and validate an event file; a broken line is a one-line error with its number."""
+    import jsonschema
+
     from conformance.resources import schema_dir
     from conformance.yamlfile import DataFileError
-
-    import jsonschema
 
     schema = json.loads((schema_dir() / "events.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.validators.validator_for(schema)(schema)
@@ -149,11 +158,19 @@ def check_event(item: Any, report: Any, redactor: Redactor) -> dict[str, Any]:
     check = item.check
     verdict = item.verdict or ("failed" if report.failed else "skipped" if report.skipped else "passed")
     event: dict[str, Any] = {
-        "event": "check", "id": report.nodeid, "kind": "case",
-        "file": str(check.case.path.name), "line": check.test.line,
-        "case": check.case.description, "test": check.test.description, "variant": check.variant,
-        "api": check.case.api, "method": check.method, "clauses": list(check.clauses),
-        "failed_clauses": list(item.failed_clauses), "verdict": verdict,
+        "event": "check",
+        "id": report.nodeid,
+        "kind": "case",
+        "file": str(check.case.path.name),
+        "line": check.test.line,
+        "case": check.case.description,
+        "test": check.test.description,
+        "variant": check.variant,
+        "api": check.case.api,
+        "method": check.method,
+        "clauses": list(check.clauses),
+        "failed_clauses": list(item.failed_clauses),
+        "verdict": verdict,
         "duration_ms": round(report.duration * 1000, 2),
         "exchanges": [exchange_json(e, redactor) for e in item.exchanges],
         "codes_seen": codes_seen(item.exchanges),
@@ -167,8 +184,9 @@ def check_event(item: Any, report: Any, redactor: Redactor) -> dict[str, Any]:
         event["reason"] = redactor.redact(failure.reason if failure is not None else str(report.longrepr))
     elif verdict == "skipped" and item.skip is not None:
         event["reason"] = item.skip.reason
-        event["skip_kind"] = ("policy" if item.skip.policy else
-                              "unobservable" if item.skip.unobservable else "not-applicable")
+        event["skip_kind"] = (
+            "policy" if item.skip.policy else "unobservable" if item.skip.unobservable else "not-applicable"
+        )
     elif report.failed:  # a bug in the suite itself surfaces as an error, not a target failure
         event["verdict"] = "errored"
         event["reason"] = redactor.redact(str(report.longrepr).strip().splitlines()[-1][:500])
@@ -188,10 +206,15 @@ def property_event(item: Any, report: Any, clauses: Iterable[str], redactor: Red
     else:
         verdict = "errored" if getattr(report, "conformance_errored", False) else "failed"
     event: dict[str, Any] = {
-        "event": "check", "id": report.nodeid, "kind": "property",
-        "file": str(item.path.name), "test": item.name, "clauses": clause_list,
+        "event": "check",
+        "id": report.nodeid,
+        "kind": "property",
+        "file": str(item.path.name),
+        "test": item.name,
+        "clauses": clause_list,
         "failed_clauses": clause_list if verdict == "failed" else [],
-        "verdict": verdict, "duration_ms": round(report.duration * 1000, 2),
+        "verdict": verdict,
+        "duration_ms": round(report.duration * 1000, 2),
     }
     if verdict in ("failed", "errored"):
         event["message"] = redactor.redact(str(report.longrepr)[-4000:])

@@ -51,7 +51,9 @@ def check_luminate(expect: Mapping[str, Any], answer: Answer, ctx: Context) -> l
         return _check_redirect(redirect, answer, ctx)
     if expect.get("well_formed"):
         if answer.status >= 500:
-            failures.append(Failure("", "HTTP status", f"{answer.status} is a server error (expected not 5xx)"))
+            failures.append(
+                Failure("", "HTTP status", f"{answer.status} is a server error (expected not 5xx)")
+            )
         return failures + [f for f in answer.failures if f.clause in ("L-T9", "L-T10")]
     error = expect.get("error")
     status = expect.get("status")
@@ -63,13 +65,20 @@ def check_luminate(expect: Mapping[str, Any], answer: Answer, ctx: Context) -> l
         got = f"{answer.status}"
         if answer.is_error:
             got += f" with errorResponse code {answer.error_code()}"
-        failures.append(Failure(clause, "HTTP status",
-                                f"expected {' or '.join(map(str, allowed_status))}, got {got}"))
+        failures.append(
+            Failure(clause, "HTTP status", f"expected {' or '.join(map(str, allowed_status))}, got {got}")
+        )
     failures.extend(answer.failures)
     if error is not None:
         codes, said = accepted_codes(error, ctx.strict)
         if not answer.is_error:
-            failures.append(Failure("", f"/{answer.root or '?'}", f"expected errorResponse (code {said}), got {answer.root or 'no document'}"))
+            failures.append(
+                Failure(
+                    "",
+                    f"/{answer.root or '?'}",
+                    f"expected errorResponse (code {said}), got {answer.root or 'no document'}",
+                )
+            )
         else:
             code = answer.error_code()
             if codes is not None and (code is None or not code.isdigit() or int(code) not in codes):
@@ -95,8 +104,8 @@ def check_field(tree: Any, path: str, matcher: Any, ctx: Context, root: str) -> 
         other = substitute(matcher["same_as"], ctx.bindings)
         other_found, other_value = lookup(tree, other)
         if (found, value) != (other_found, other_value):
-            problem = f"{_show(found, value)} differs from {other} ({_show(other_found, other_value)})"
-            return [Failure("", where, problem)]
+            shown = f"{_show(found, value)} differs from {other} ({_show(other_found, other_value)})"
+            return [Failure("", where, shown)]
         return []
     problem = match(found, value, matcher, ctx)
     return [Failure("", where, problem)] if problem else []
@@ -160,7 +169,7 @@ def _show(found: bool, value: Any) -> str:
 def _clip(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return text
-    return f"{text[:limit // 2]}…({len(text)} chars)…{text[-limit // 4:]}"
+    return f"{text[: limit // 2]}…({len(text)} chars)…{text[-limit // 4 :]}"
 
 
 def _near_now(value: Any, ctx: Context) -> str | None:
@@ -174,8 +183,10 @@ def _near_now(value: Any, ctx: Context) -> str | None:
         return f"{value!r} has no UTC offset"
     skew = moment.timestamp() - ctx.started
     if abs(skew) > ctx.clock_tolerance:
-        return (f"{value!r} is {skew:+.0f} s from the logging call "
-                f"(tolerance {ctx.clock_tolerance:g} s; a wrong offset or time zone?)")
+        return (
+            f"{value!r} is {skew:+.0f} s from the logging call "
+            f"(tolerance {ctx.clock_tolerance:g} s; a wrong offset or time zone?)"
+        )
     return None
 
 
@@ -211,6 +222,11 @@ def _check_signature(location: str, target: str, ctx: Context) -> list[Failure]:
         signed_part = query[: query.rindex("&sig=")]
         want = hashlib.sha1((signed_part + ctx.secret_key).encode(), usedforsecurity=False).hexdigest()
         if sig != want:
-            failures.append(Failure("L-T13", "Location sig",
-                                    f"{sig!r} is not SHA-1 of {signed_part!r} followed by the secret key"))
+            failures.append(
+                Failure(
+                    "L-T13",
+                    "Location sig",
+                    f"{sig!r} is not SHA-1 of {signed_part!r} followed by the secret key",
+                )
+            )
     return failures

@@ -9,10 +9,11 @@ broke, so nothing is known about the clause; *skipped*, not run, with a reason
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
+from typing import Any
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERRORED = "errored"
@@ -28,7 +29,11 @@ class Failure:
     message: str
 
     def line(self) -> str:
-        return f"[{self.clause}] {self.where}: {self.message}" if self.where else f"[{self.clause}] {self.message}"
+        return (
+            f"[{self.clause}] {self.where}: {self.message}"
+            if self.where
+            else f"[{self.clause}] {self.message}"
+        )
 
 
 @dataclass
@@ -48,7 +53,13 @@ class Exchange:
         return f"{self.method} {self.url}"
 
 
-class CheckFailed(Exception):
+class CheckEnd(Exception):
+    """How a check ends other than passing; ``run`` carries what it did so far."""
+
+    run: Any = None
+
+
+class CheckFailed(CheckEnd):
     """The target broke one or more clauses."""
 
     def __init__(self, headline: str, failures: list[Failure]) -> None:
@@ -57,7 +68,7 @@ class CheckFailed(Exception):
         super().__init__(headline)
 
 
-class CheckErrored(Exception):
+class CheckErrored(CheckEnd):
     """The suite or the connection broke: nothing is known about the clause."""
 
     def __init__(self, reason: str) -> None:
@@ -65,7 +76,7 @@ class CheckErrored(Exception):
         super().__init__(reason)
 
 
-class CheckSkipped(Exception):
+class CheckSkipped(CheckEnd):
     """The check cannot run against this target; ``reason`` says why."""
 
     def __init__(self, reason: str, *, policy: bool = False, unobservable: bool = False) -> None:

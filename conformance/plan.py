@@ -17,9 +17,9 @@ from conformance.profile import Profile
 class Check:
     case: Case
     test: Test
-    format: str      # xml | json | pair | soap
+    format: str  # xml | json | pair | soap
     suppress: bool
-    soap: str        # "1.1" | "1.2" | ""
+    soap: str  # "1.1" | "1.2" | ""
 
     @property
     def clauses(self) -> tuple[str, ...]:
@@ -27,7 +27,10 @@ class Check:
 
     @property
     def method(self) -> str:
-        return str(self.test.step.request.get("method") or ("RecordInteraction" if self.case.api == "kognitiv" else "?"))
+        return str(
+            self.test.step.request.get("method")
+            or ("RecordInteraction" if self.case.api == "kognitiv" else "?")
+        )
 
     @property
     def variant(self) -> str:
@@ -123,7 +126,10 @@ def _unmet(req: str, profile: Profile) -> str | None:
         "other_admin": (lo.other_admin is not None, "the profile names no non-API administrator"),
         "constituent": (lo.constituent is not None, "the profile names no constituent login"),
         "secret_key": (lo.secret_key is not None, "the profile does not know the site's secret key"),
-        "shared_member_id": (lo.shared_member_id is not None, "the profile names no shared member_id fixture"),
+        "shared_member_id": (
+            lo.shared_member_id is not None,
+            "the profile names no shared member_id fixture",
+        ),
         "shared_email": (lo.shared_email is not None, "the profile names no shared email fixture"),
         "groups": (bool(s.groups), "the profile names no groups"),
     }

@@ -12,7 +12,7 @@ its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,16 +38,35 @@ plugin_key = pytest.StashKey["Conformance"]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "conformance suite")
-    group.addoption("--target", metavar="PROFILE", default=None,
-                    help="target profile (a YAML file, or 'reference'); default: the embedded reference")
-    group.addoption("--conformance", action="store_true", default=False,
-                    help="run the bundled cases (implied by --target)")
-    group.addoption("--cases", metavar="DIR", action="append", default=[],
-                    help="a directory or file of extra case files (repeatable)")
-    group.addoption("--clause", metavar="ID", action="append", default=[],
-                    help="run only checks bearing on this clause (repeatable), e.g. --clause L-L2")
-    group.addoption("--events", metavar="FILE", default=None,
-                    help="write the run's event stream (JSON lines) to FILE")
+    group.addoption(
+        "--target",
+        metavar="PROFILE",
+        default=None,
+        help="target profile (a YAML file, or 'reference'); default: the embedded reference",
+    )
+    group.addoption(
+        "--conformance",
+        action="store_true",
+        default=False,
+        help="run the bundled cases (implied by --target)",
+    )
+    group.addoption(
+        "--cases",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a directory or file of extra case files (repeatable)",
+    )
+    group.addoption(
+        "--clause",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="run only checks bearing on this clause (repeatable), e.g. --clause L-L2",
+    )
+    group.addoption(
+        "--events", metavar="FILE", default=None, help="write the run's event stream (JSON lines) to FILE"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,9 +77,16 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from conformance.resources import cases_dir
 
-    explicit = [Path(a.split("::")[0]).resolve() for a in config.args] if (
-        config.args_source == pytest.Config.ArgsSource.ARGS) else []
-    roots = (cases_dir().resolve(), *extra, *[p for p in explicit if p.is_dir() or p.suffix in (".yaml", ".yml")])
+    explicit = (
+        [Path(a.split("::")[0]).resolve() for a in config.args]
+        if (config.args_source == pytest.Config.ArgsSource.ARGS)
+        else []
+    )
+    roots = (
+        cases_dir().resolve(),
+        *extra,
+        *[p for p in explicit if p.is_dir() or p.suffix in (".yaml", ".yml")],
+    )
     events = config.getoption("--events")
     settings = Settings(target, roots, tuple(config.getoption("--clause")), Path(events) if events else None)
     config.stash[settings_key] = settings
@@ -71,10 +97,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker_name(clause.id)}: {clause.id} {clause.title}")
     for unknown in settings.clauses:
         catalogue.get(unknown)  # raises with a did-you-mean hint
-    for method in ("logInteraction", "getInteraction", "createOrUpdate", "login", "logout",
-                   "getUser", "getUserInteractions", "getUserGroups", "RecordInteraction"):
+    for method in (
+        "logInteraction",
+        "getInteraction",
+        "createOrUpdate",
+        "login",
+        "logout",
+        "getUser",
+        "getUserInteractions",
+        "getUserGroups",
+        "RecordInteraction",
+    ):
         config.addinivalue_line("markers", f"{method}: checks of the {method} method")
-    plugin = Conformance(settings, frozenset(catalogue.ids()), worker=hasattr(config, "workerinput"))
+    workerinput = getattr(config, "workerinput", None)
+    plugin = Conformance(settings, frozenset(catalogue.ids()), workerinput)
     config.stash[plugin_key] = plugin
     config.pluginmanager.register(plugin, "conformance-target")
     # With no paths of their own (``pytest --target staging.yaml``) the user gets the
@@ -92,14 +128,19 @@ def marker_name(clause_id: str) -> str:
 class Conformance:
     """Holds the target for the whole session; starts the embedded reference lazily."""
 
-    def __init__(self, settings: Settings, clause_ids: frozenset[str], worker: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, clause_ids: frozenset[str], workerinput: dict[str, Any] | None = None
+    ) -> None:
+        import uuid
+
         self.settings = settings
         self.clause_ids = clause_ids
-        self.worker = worker
+        self.worker = workerinput is not None
         self._target: Target | None = None
         self._server: Any = None
         self._writer: Any = None
-        self.run_id = ""
+        # One run id for the whole run: xdist workers get the controller's.
+        self.run_id: str = workerinput["conformance_run_id"] if workerinput else uuid.uuid4().hex[:10]
         self.profile = self._load_profile()
 
     def _load_profile(self) -> Any:
@@ -130,16 +171,12 @@ class Conformance:
 
                 self._server = ReferenceServer(profile, self.secrets).start()
                 profile = self._server.profile
-            self._target = Target(profile, self.secrets, self.run_id or None)
+            self._target = Target(profile, self.secrets, self.run_id)
         return self._target
 
     # -- the event stream (written by the controlling process only) ---------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        import uuid
-
-        workerinput = getattr(session.config, "workerinput", None)
-        self.run_id = workerinput["conformance_run_id"] if workerinput else uuid.uuid4().hex[:10]
         if self.worker or self.settings.events is None:
             return
         from conformance import __version__
@@ -156,18 +193,30 @@ class Conformance:
         if profile.kognitiv:
             endpoints["kognitiv"] = "(embedded)" if self.embedded else profile.kognitiv.service
         cat = file_hashes([schema_dir() / "clauses.yaml"])
-        self._writer.write({
-            "event": "header", "schema": 1, "suite_version": __version__, "run_id": self.run_id,
-            "started": now_iso(),
-            "profile": {"name": profile.name, "fingerprint": profile.fingerprint(), "path": str(profile.path),
-                        "strict": profile.strict, "writes": profile.writes, "embedded": self.embedded,
-                        "endpoints": endpoints},
-            "case_files": file_hashes(discover(self.settings.case_roots)),
-            "catalogue": next(iter(cat.values())),
-            "seed": None,
-            "argv": list(session.config.invocation_params.args),
-        })
+        self._writer.write(
+            {
+                "event": "header",
+                "schema": 1,
+                "suite_version": __version__,
+                "run_id": self.run_id,
+                "started": now_iso(),
+                "profile": {
+                    "name": profile.name,
+                    "fingerprint": profile.fingerprint(),
+                    "path": str(profile.path),
+                    "strict": profile.strict,
+                    "writes": profile.writes,
+                    "embedded": self.embedded,
+                    "endpoints": endpoints,
+                },
+                "case_files": file_hashes(discover(self.settings.case_roots)),
+                "catalogue": next(iter(cat.values())),
+                "seed": None,
+                "argv": list(session.config.invocation_params.args),
+            }
+        )
 
+    @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """xdist: every worker stamps records with the controller's run id."""
         node.workerinput["conformance_run_id"] = self.run_id
@@ -177,12 +226,17 @@ class Conformance:
             return
         for name, value in report.user_properties:
             if name == "conformance_event":
-                self._writer.write(json.loads(value))
+                self._writer.write(json.loads(str(value)))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if self._writer is not None and report.failed:
-            self._writer.write({"event": "collect-error", "file": report.nodeid,
-                                "message": str(report.longrepr).strip().splitlines()[-1]})
+            self._writer.write(
+                {
+                    "event": "collect-error",
+                    "file": report.nodeid,
+                    "message": str(report.longrepr).strip().splitlines()[-1],
+                }
+            )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._writer is None:
@@ -212,10 +266,15 @@ class Conformance:
             self._server.stop()
             self._server = None
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-        outcome = yield
-        report = outcome.get_result()
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        self._annotate(item, call, report)
+        return report
+
+    def _annotate(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
         if call.when != "call" and not (call.when == "setup" and report.skipped):
             return
         if isinstance(item, CaseItem):
@@ -227,11 +286,13 @@ class Conformance:
             from conformance.events import property_event
 
             event = property_event(item, report, marker.args, self.target_redactor())
-        report.user_properties.extend([
-            ("verdict", event["verdict"]),
-            ("clauses", " ".join(event["clauses"])),
-            ("conformance_event", json.dumps(event, ensure_ascii=False)),
-        ])
+        report.user_properties.extend(
+            [
+                ("verdict", event["verdict"]),
+                ("clauses", " ".join(event["clauses"])),
+                ("conformance_event", json.dumps(event, ensure_ascii=False)),
+            ]
+        )
 
     def target_redactor(self) -> Any:
         from conformance.redaction import Redactor
@@ -286,9 +347,8 @@ class CaseItem(pytest.Item):
         try:
             run = run_check(self.check, plugin.target())
         except (CheckSkipped, CheckFailed, CheckErrored) as exc:
-            run = getattr(exc, "run", None)
-            if run is not None:
-                self.exchanges, self.created = run.exchanges, run.created
+            if exc.run is not None:
+                self.exchanges, self.created = exc.run.exchanges, exc.run.created
             if isinstance(exc, CheckSkipped):
                 self.verdict, self.skip = "skipped", exc
                 pytest.skip(exc.reason)

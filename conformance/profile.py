@@ -225,7 +225,9 @@ def load_profile(path: Path | str) -> Profile:
     path = Path(path)
     loaded = load_yaml(path)
     if not isinstance(loaded.data, dict):
-        raise DataFileError(path, 1, "a profile is a mapping (expected keys profile, name, luminate/kognitiv)")
+        raise DataFileError(
+            path, 1, "a profile is a mapping (expected keys profile, name, luminate/kognitiv)"
+        )
     errors = sorted(_profile_validator().iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
     if errors:
         raise schema_error(loaded, errors[0])

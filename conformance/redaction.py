@@ -18,8 +18,18 @@ MASK = "***"
 
 #: Parameters whose values are secret whatever they hold: tokens learnt at run time are
 #: redacted by name even before they are registered as values.
-SECRET_NAMES = ("api_key", "login_password", "password", "auth", "sso_auth_token", "token",
-                "SecurityToken", "JSESSIONID", "signature", "nonce")
+SECRET_NAMES = (
+    "api_key",
+    "login_password",
+    "password",
+    "auth",
+    "sso_auth_token",
+    "token",
+    "SecurityToken",
+    "JSESSIONID",
+    "signature",
+    "nonce",
+)
 
 _NAMED = re.compile(
     r"(?P<pre>(?:^|[?&\s\"'{,])(?:" + "|".join(SECRET_NAMES) + r")(?:=|\"\s*:\s*\"|>))(?P<val>[^&\s\"<]+)"

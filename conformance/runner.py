@@ -73,7 +73,7 @@ def run_check(check: Check, target: Target) -> Run:
     except UnboundName as exc:
         raise CheckErrored(f"case error: {exc}") from None
     except (CheckFailed, CheckErrored, CheckSkipped) as exc:
-        exc.run = run  # type: ignore[attr-defined]
+        exc.run = run
         raise
     return run
 
@@ -98,6 +98,7 @@ def _headline(check: Check, failures: list[Failure]) -> str:
 
 
 # -- Luminate ---------------------------------------------------------------------
+
 
 def _luminate_params(run: Run, request: Mapping[str, Any], fmt: str) -> dict[str, str]:
     target, check = run.target, run.check
@@ -142,8 +143,9 @@ def _send_luminate(run: Run, request: Mapping[str, Any], fmt: str) -> tuple[Answ
     headers = {"Content-Type": request.get("content_type", FORM)}
     headers.update(request.get("headers") or {})
     started = time.time()
-    http = target.http.send(request.get("http_method", "POST"), url, body, headers,
-                            what=str(request.get("method", "")))
+    http = target.http.send(
+        request.get("http_method", "POST"), url, body, headers, what=str(request.get("method", ""))
+    )
     run.exchanges.append(http.exchange)
     return read_luminate(http, fmt), started
 
@@ -151,8 +153,14 @@ def _send_luminate(run: Run, request: Mapping[str, Any], fmt: str) -> tuple[Answ
 def _context(run: Run, started: float) -> Context:
     lo = run.target.profile.luminate
     secret = run.target.secrets.get(lo.secret_key) if lo else None
-    return Context(run.bindings, run.target.profile.strict, run.check.suppress,
-                   run.target.profile.clock_tolerance_seconds, secret, started)
+    return Context(
+        run.bindings,
+        run.target.profile.strict,
+        run.check.suppress,
+        run.target.profile.clock_tolerance_seconds,
+        secret,
+        started,
+    )
 
 
 def _step(run: Run, step: Step) -> list[Failure]:
@@ -201,7 +209,9 @@ def _capture(run: Run, step: Step, answer: Answer) -> None:
     for name, path in step.capture.items():
         found, value = lookup(answer.tree, path)
         if not found or not isinstance(value, str):
-            raise CheckErrored(f"cannot capture {name!r}: {path} is {'absent' if not found else 'not text'} in the answer")
+            raise CheckErrored(
+                f"cannot capture {name!r}: {path} is {'absent' if not found else 'not text'} in the answer"
+            )
         run.bindings[name] = value
 
 
@@ -210,7 +220,9 @@ def _login(run: Run) -> str:
     if lo is None or lo.constituent is None:
         raise CheckSkipped("the profile names no constituent login (Client API sessions)")
     params = {
-        "method": "login", "api_key": run.target.secrets[lo.api_key], "v": "1.0",
+        "method": "login",
+        "api_key": run.target.secrets[lo.api_key],
+        "v": "1.0",
         "user_name": run.target.secrets[lo.constituent.user_name],
         "password": run.target.secrets[lo.constituent.password],
     }
@@ -225,8 +237,9 @@ def _login(run: Run) -> str:
 def _setup_call(run: Run, servlet: str, params: dict[str, str], what: str) -> Answer:
     lo = run.target.profile.luminate
     assert lo is not None
-    http = run.target.http.send("POST", lo.servlet_url(servlet), urlencode(params).encode("ascii"),
-                                {"Content-Type": FORM}, what=what)
+    http = run.target.http.send(
+        "POST", lo.servlet_url(servlet), urlencode(params).encode("ascii"), {"Content-Type": FORM}, what=what
+    )
     run.exchanges.append(http.exchange)
     answer = read_luminate(http, "xml")
     if answer.status != 200 or answer.root is None or answer.is_error:
@@ -239,8 +252,13 @@ def _admin_params(run: Run, method: str) -> dict[str, str]:
     lo = run.target.profile.luminate
     assert lo is not None
     s = run.target.secrets
-    return {"method": method, "api_key": s[lo.api_key], "v": "1.0",
-            "login_name": s[lo.api_admin.login_name], "login_password": s[lo.api_admin.login_password]}
+    return {
+        "method": method,
+        "api_key": s[lo.api_key],
+        "v": "1.0",
+        "login_name": s[lo.api_admin.login_name],
+        "login_password": s[lo.api_admin.login_password],
+    }
 
 
 def _setup(run: Run, setup: SetupStep) -> None:
@@ -257,16 +275,28 @@ def _setup(run: Run, setup: SetupStep) -> None:
         uid = f"{target.run_id}-{n}"
         email, member = f"conf.{uid}@example.org", f"CONF-{uid}"
         params = _admin_params(run, "createOrUpdate")
-        params.update({"primary_email": email, "member_id": member, "name.first": "Conformance",
-                       "name.last": f"Run {target.run_id}", "source": f"conformance {target.run_id}",
-                       "sub_source": run.check.case.path.stem})
+        params.update(
+            {
+                "primary_email": email,
+                "member_id": member,
+                "name.first": "Conformance",
+                "name.last": f"Run {target.run_id}",
+                "source": f"conformance {target.run_id}",
+                "sub_source": run.check.case.path.stem,
+            }
+        )
         answer = _setup_call(run, "SRConsAPI", params, "createOrUpdate")
         found, cons_id = lookup(answer.tree, "cons_id")
         if not found or not isinstance(cons_id, str):
             raise CheckErrored("setup: createOrUpdate answered no cons_id")
         run.record("constituent", cons_id, email)
-        run.bindings.update({f"{setup.name}.cons_id": cons_id, f"{setup.name}.primary_email": email,
-                             f"{setup.name}.member_id": member})
+        run.bindings.update(
+            {
+                f"{setup.name}.cons_id": cons_id,
+                f"{setup.name}.primary_email": email,
+                f"{setup.name}.member_id": member,
+            }
+        )
         return
     if setup.kind == "interaction":
         params = _admin_params(run, "logInteraction")
@@ -288,6 +318,7 @@ def _setup(run: Run, setup: SetupStep) -> None:
 
 
 # -- Kognitiv ---------------------------------------------------------------------
+
 
 def _soap_step(run: Run, step: Step) -> list[Failure]:
     target, check = run.target, run.check
@@ -313,12 +344,16 @@ def _soap_step(run: Run, step: Step) -> list[Failure]:
         for name in request.get("omit", []):
             fields[name] = None
         body = envelope(kg.namespace, fields, version)
-    headers = headers_for(version, kg.namespace,
-                          render(request["soap_action"], run.bindings) if "soap_action" in request else None)
+    headers = headers_for(
+        version,
+        kg.namespace,
+        render(request["soap_action"], run.bindings) if "soap_action" in request else None,
+    )
     if "content_type" in request:
         headers["Content-Type"] = request["content_type"]
-    http = target.http.send(request.get("http_method", "POST"), kg.service, body, headers,
-                            what="RecordInteraction")
+    http = target.http.send(
+        request.get("http_method", "POST"), kg.service, body, headers, what="RecordInteraction"
+    )
     run.exchanges.append(http.exchange)
     answer = read_answer(http, version, kg.namespace)
     failures = list(answer.failures)
@@ -334,4 +369,3 @@ def _soap_step(run: Run, step: Step) -> list[Failure]:
             raise CheckErrored(f"cannot capture {name!r}: no {path} in the answer")
         run.bindings[name] = value
     return failures
-

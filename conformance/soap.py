@@ -20,8 +20,13 @@ from conformance.transport import HttpAnswer
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 RETURN_CODES = frozenset({0, 1, 100, 101, 300, 301, 503, 1200})
-FIELDS = ("SecurityToken", "AccountId", "LocationExternalReference",
-          "InteractionTypeExternalReference", "InteractionNote")
+FIELDS = (
+    "SecurityToken",
+    "AccountId",
+    "LocationExternalReference",
+    "InteractionTypeExternalReference",
+    "InteractionNote",
+)
 
 
 def envelope(namespace: str, fields: Mapping[str, str | None], version: str = "1.1") -> bytes:
@@ -36,7 +41,7 @@ def envelope(namespace: str, fields: Mapping[str, str | None], version: str = "1
         f'<RecordInteraction xmlns="{escape(namespace, {chr(34): "&quot;"})}">'
         f"<preqRecordInteraction>{inner}</preqRecordInteraction>"
         "</RecordInteraction></soap:Body></soap:Envelope>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def headers_for(version: str, namespace: str, action: str | None = None) -> dict[str, str]:
@@ -71,7 +76,9 @@ def read_answer(http: HttpAnswer, version: str, namespace: str) -> SoapAnswer:
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
-        answer.failures.append(Failure("K-T1", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}"))
+        answer.failures.append(
+            Failure("K-T1", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}")
+        )
         return answer
     env_ns = SOAP11 if version == "1.1" else SOAP12
     if root.tag != f"{{{env_ns}}}Envelope":
@@ -86,7 +93,11 @@ def read_answer(http: HttpAnswer, version: str, namespace: str) -> SoapAnswer:
         answer.fault = True
         return answer
     if payload.tag != f"{{{namespace}}}RecordInteractionResponse":
-        answer.failures.append(Failure("K-T2", "/Envelope/Body", f"{payload.tag!r} is not {{{namespace}}}RecordInteractionResponse"))
+        answer.failures.append(
+            Failure(
+                "K-T2", "/Envelope/Body", f"{payload.tag!r} is not {{{namespace}}}RecordInteractionResponse"
+            )
+        )
         return answer
     from conformance.validation import kognitiv_schemas
 
@@ -108,9 +119,17 @@ def check_result(answer: SoapAnswer, spec: Any, strict: bool, seen_ids: set[str]
     failures: list[Failure] = []
     where = "/RecordInteractionResponse/RecordInteractionResult"
     if answer.fault:
-        return [Failure("K-F1", "/Envelope/Body/Fault", "a SOAP Fault where a ReturnCode belongs (business errors are never Faults)")]
+        return [
+            Failure(
+                "K-F1",
+                "/Envelope/Body/Fault",
+                "a SOAP Fault where a ReturnCode belongs (business errors are never Faults)",
+            )
+        ]
     if answer.status != 200:
-        failures.append(Failure("K-F1", "HTTP status", f"{answer.status} is not 200 for a RecordInteraction result"))
+        failures.append(
+            Failure("K-F1", "HTTP status", f"{answer.status} is not 200 for a RecordInteraction result")
+        )
     rc, iid = answer.return_code, answer.interaction_id
     if rc is None or not _is_int(rc):
         failures.append(Failure("K-R1", f"{where}/ReturnCode", f"{rc!r} is not an int"))
@@ -120,12 +139,22 @@ def check_result(answer: SoapAnswer, spec: Any, strict: bool, seen_ids: set[str]
         return failures
     code = int(rc)
     if code not in RETURN_CODES:
-        failures.append(Failure("K-R3", f"{where}/ReturnCode", f"{code} is not a documented ReturnCode ({sorted(RETURN_CODES)})"))
+        failures.append(
+            Failure(
+                "K-R3",
+                f"{where}/ReturnCode",
+                f"{code} is not a documented ReturnCode ({sorted(RETURN_CODES)})",
+            )
+        )
     if code == 0:
         if int(iid) <= 0:
-            failures.append(Failure("K-R2", f"{where}/InteractionId", f"{iid} is not a positive id for ReturnCode 0"))
+            failures.append(
+                Failure("K-R2", f"{where}/InteractionId", f"{iid} is not a positive id for ReturnCode 0")
+            )
         elif iid in seen_ids:
-            failures.append(Failure("K-R2", f"{where}/InteractionId", f"{iid} was already returned for another call"))
+            failures.append(
+                Failure("K-R2", f"{where}/InteractionId", f"{iid} was already returned for another call")
+            )
         seen_ids.add(iid)
     elif int(iid) != -1:
         failures.append(Failure("K-R2", f"{where}/InteractionId", f"{iid} is not -1 for ReturnCode {code}"))
@@ -142,7 +171,13 @@ def check_fault(answer: SoapAnswer, version: str) -> list[Failure]:
         got = f"ReturnCode {answer.return_code}" if answer.return_code is not None else "no Fault"
         failures.append(Failure("K-F1", "/Envelope/Body", f"expected a SOAP {version} Fault, got {got}"))
     if answer.status not in allowed:
-        failures.append(Failure("K-F1", "HTTP status", f"{answer.status} is not {' or '.join(map(str, allowed))} for a SOAP {version} Fault"))
+        failures.append(
+            Failure(
+                "K-F1",
+                "HTTP status",
+                f"{answer.status} is not {' or '.join(map(str, allowed))} for a SOAP {version} Fault",
+            )
+        )
     return failures
 
 
@@ -166,7 +201,13 @@ def wsdl_failures(doc: Any, raw: bytes, namespace: str) -> list[Failure]:
     wsdl = "http://schemas.xmlsoap.org/wsdl/"
     failures = []
     if doc.get("targetNamespace") != namespace:
-        failures.append(Failure("K-T2", "/definitions/@targetNamespace", f"{doc.get('targetNamespace')!r} is not {namespace!r}"))
+        failures.append(
+            Failure(
+                "K-T2",
+                "/definitions/@targetNamespace",
+                f"{doc.get('targetNamespace')!r} is not {namespace!r}",
+            )
+        )
     ops = doc.findall(f"{{{wsdl}}}portType/{{{wsdl}}}operation")
     if "RecordInteraction" not in {op.get("name") for op in ops}:
         failures.append(Failure("K-T1", "/definitions/portType", "no operation RecordInteraction"))
@@ -184,7 +225,9 @@ def _zeep_builds(raw: bytes, namespace: str) -> list[Failure]:
     """zeep, given the WSDL, must build a RecordInteraction request in the namespace."""
     import tempfile
 
-    import zeep
+    import importlib
+
+    zeep: Any = importlib.import_module("zeep")  # untyped library: keep mypy's strictness elsewhere
     from lxml import etree
 
     with tempfile.NamedTemporaryFile(suffix=".wsdl") as handle:
@@ -193,16 +236,22 @@ def _zeep_builds(raw: bytes, namespace: str) -> list[Failure]:
         try:
             client = zeep.Client(handle.name, transport=zeep.Transport(session=_offline_session()))
             message = client.create_message(
-                client.service, "RecordInteraction",
-                preqRecordInteraction={"SecurityToken": "t", "AccountId": "a",
-                                       "LocationExternalReference": "l",
-                                       "InteractionTypeExternalReference": "i"},
+                client.service,
+                "RecordInteraction",
+                preqRecordInteraction={
+                    "SecurityToken": "t",
+                    "AccountId": "a",
+                    "LocationExternalReference": "l",
+                    "InteractionTypeExternalReference": "i",
+                },
             )
         except Exception as exc:  # zeep raises many types; any is the WSDL failing K-T1
             return [Failure("K-T1", "WSDL", f"zeep cannot build RecordInteraction from it: {str(exc)[:200]}")]
     text = etree.tostring(message).decode()
     if namespace not in text or "preqRecordInteraction" not in text:
-        return [Failure("K-T1", "WSDL", "zeep's request lacks preqRecordInteraction in the service namespace")]
+        return [
+            Failure("K-T1", "WSDL", "zeep's request lacks preqRecordInteraction in the service namespace")
+        ]
     return []
 
 

@@ -55,7 +55,7 @@ def render(value: Any, bindings: Mapping[str, str]) -> str:
     if isinstance(value, dict):
         if "repeat" in value:
             unit = render(value["repeat"], bindings)
-            return value.get("separator", "").join([unit] * int(value["count"]))
+            return str(value.get("separator", "")).join([unit] * int(value["count"]))
         if "concat" in value:
             return "".join(render(v, bindings) for v in value["concat"])
         if "upper" in value:

@@ -49,7 +49,9 @@ class RequestBudget:
     def take(self, what: str) -> None:
         with self._lock:
             if self.budget is not None and self.sent >= self.budget:
-                raise CheckErrored(f"request budget of {self.budget} requests is spent (profile request_budget)")
+                raise CheckErrored(
+                    f"request budget of {self.budget} requests is spent (profile request_budget)"
+                )
             self.sent += 1
             self.by_method[what] = self.by_method.get(what, 0) + 1
             wait = self._next - time.monotonic()
@@ -73,8 +75,17 @@ class HttpClient:
         self.max_body = max_body
         self.budget = budget or RequestBudget(None, None)
         self.session = requests.Session()
-        retry = Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0,
-                      allowed_methods=None, raise_on_status=False, backoff_factor=0.1)
+        retry = Retry(
+            total=2,
+            connect=2,
+            read=0,
+            status=0,
+            other=0,
+            redirect=0,
+            allowed_methods=None,
+            raise_on_status=False,
+            backoff_factor=0.1,
+        )
         self.session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
         self.session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
         # Never take proxies or credentials from the environment: the target is
@@ -101,8 +112,13 @@ class HttpClient:
         host = urlsplit(url).netloc
         try:
             response = self.session.request(
-                method, url, data=body or None, headers=headers, timeout=self.timeout,
-                allow_redirects=False, stream=True,
+                method,
+                url,
+                data=body or None,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
             )
         except requests.exceptions.ConnectTimeout:
             raise CheckErrored(f"connecting to {host} timed out after {self.timeout[0]:g} s") from None

@@ -128,6 +128,7 @@ def schema_error(loaded: LoadedYaml, error: Any) -> DataFileError:
         if described:
             shown = repr(error.instance)
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            return DataFileError(loaded.path, loaded.line_at(path), f"{where}: {shown} is not allowed here",
-                                 described)
+            return DataFileError(
+                loaded.path, loaded.line_at(path), f"{where}: {shown} is not allowed here", described
+            )
     return DataFileError(loaded.path, loaded.line_at(path), f"{where}: {error.message}", hint)
