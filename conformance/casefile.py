@@ -40,7 +40,7 @@ PROFILE_NAMES = frozenset(
         "kognitiv.active_account",
         "kognitiv.inactive_account",
         "kognitiv.location",
-        "kognitiv.interaction_type",
+        "kognitiv.interaction_type", "kognitiv.namespace",
         "secret.api_key",
         "secret.admin_login",
         "secret.admin_password",
@@ -140,17 +140,27 @@ def _case_validator() -> Any:
 def _best_error(errors: Iterable[Any]) -> Any:
     import jsonschema
 
-    return jsonschema.exceptions.best_match(errors)
+    found = list(errors)
+    # A test is ``allOf: [stepBase]`` + ``unevaluatedProperties: false``: when anything
+    # inside ``request`` or ``expect`` is wrong, those keys count as "unevaluated" too,
+    # and that (shallower) error would hide the real one.  It is only the best error
+    # when it is the only one.
+    specific = [e for e in found if e.validator != "unevaluatedProperties"]
+    return jsonschema.exceptions.best_match(specific or found)
 
 
 def load_case_file(path: Path, known_clauses: Iterable[str] | None = None) -> list[Case]:
     """Load and check one case file; every problem is a one-line DataFileError."""
     loaded = load_yaml(path)
+    if loaded.data is None:
+        raise DataFileError(path, 1, "the file is empty", "a case file is a mapping with a 'cases' list")
     if not isinstance(loaded.data, dict):
-        raise DataFileError(path, 1, "a case file is a mapping with a 'cases' list")
-    errors = list(_case_validator().iter_errors(loaded.data))
+        kind = type(loaded.data).__name__
+        raise DataFileError(path, 1, f"a case file is a mapping with a 'cases' list, not a {kind}")
+    validator = _case_validator()
+    errors = list(validator.iter_errors(loaded.data))
     if errors:
-        raise schema_error(loaded, _best_error(errors))
+        raise schema_error(loaded, _best_error(errors), validator.schema)
     clause_ids = frozenset(known_clauses) if known_clauses is not None else None
     cases = [_case(loaded, raw, clause_ids) for raw in loaded.data["cases"]]
     seen: dict[str, int] = {}
@@ -226,21 +236,32 @@ def _check_clause(loaded: LoadedYaml, node: object, cid: str, clause_ids: frozen
         )
 
 
-def _check_refs(loaded: LoadedYaml, node: Any, bound: set[str]) -> None:
+def _ref_line(loaded: LoadedYaml, node: Any, name: str, line: int) -> int:
+    """The line of the innermost key whose value refers to ``${name}``."""
+    line = loaded.line_of(node, line)
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if name in references(value):
+            inner = loaded.line_of_key(node, key, line) if isinstance(node, dict) else line
+            return _ref_line(loaded, value, name, inner)
+    return line
+
+
+def _check_refs(loaded: LoadedYaml, node: Any, bound: set[str], line: int = 1) -> None:
     for name in sorted(references(node)):
         if name not in bound:
             close = difflib.get_close_matches(name, sorted(bound), n=1)
             raise DataFileError(
                 loaded.path,
-                loaded.line_of(node),
+                _ref_line(loaded, node, name, line),
                 f"'${{{name}}}' is not bound here",
                 f"did you mean '${{{close[0]}}}'?" if close else "bind it in setup or with capture",
             )
 
 
 def _step(loaded: LoadedYaml, raw: Mapping[str, Any], bound: set[str]) -> Step:
-    _check_refs(loaded, raw.get("request", {}), bound)
-    _check_refs(loaded, raw.get("expect", {}), bound)
+    # Only request and expect: ``then`` steps see this step's captures, checked below.
+    _check_refs(loaded, {k: raw[k] for k in ("request", "expect") if k in raw}, bound, loaded.line_of(raw))
     capture = dict(raw.get("capture", {}))
     bound.update(capture)
     return Step(
@@ -257,9 +278,17 @@ def _setup_step(loaded: LoadedYaml, raw: Mapping[str, Any], bound: set[str]) -> 
     if "step" in raw:
         step = _step(loaded, raw["step"], bound)
         return SetupStep("step", "", raw, line, step)
-    kind = next(k for k in SETUP_BINDS if k in raw)
+    kinds = [k for k in SETUP_BINDS if k in raw]
+    if len(kinds) != 1:
+        raise DataFileError(
+            loaded.path,
+            line,
+            f"a setup step is one of {', '.join(SETUP_BINDS)} or step, not {' and '.join(kinds) or 'none'}",
+            "split it into one step per item",
+        )
+    kind = kinds[0]
     name = raw[kind]
-    _check_refs(loaded, {k: v for k, v in raw.items() if k != kind}, bound)
+    _check_refs(loaded, {k: v for k, v in raw.items() if k != kind}, bound, line)
     bound.update(f"{name}.{field}" for field in SETUP_BINDS[kind])
     return SetupStep(kind, name, raw, line)
 

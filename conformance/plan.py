@@ -50,8 +50,12 @@ class Check:
     @property
     def label(self) -> str:
         """How a failure message names the call: ``POST SRConsAPI logInteraction [L-L2] json``."""
+        request = self.test.step.request
+        if request.get("wsdl"):
+            return f"GET Interaction.asmx?WSDL [{', '.join(self.clauses)}]"
         api = self.case.api if self.case.api != "kognitiv" else "Interaction.asmx"
-        return f"POST {api} {self.method} [{', '.join(self.clauses)}] {self.variant}".rstrip()
+        verb = request.get("http_method", "POST")
+        return f"{verb} {api} {self.method} [{', '.join(self.clauses)}] {self.variant}".rstrip()
 
 
 def expand(case: Case) -> list[Check]:
@@ -88,6 +92,8 @@ def skip_reason(check: Check, profile: Profile, host_allowed: bool) -> tuple[str
     needs_login = case.caller == "constituent" or any(s.kind == "session" for s in case.setup)
     if needs_login and case.api != "kognitiv" and profile.luminate and profile.luminate.constituent is None:
         return "not-applicable", "the profile names no constituent login (Client API sessions)"
+    if check.soap == "1.2" and profile.kognitiv is not None and not profile.kognitiv.soap12:
+        return "not-applicable", "the profile says the service offers no SOAP 1.2 (soap12: false)"
     for req in case.requires:
         reason = _unmet(req, profile)
         if reason:

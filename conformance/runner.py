@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
+from xml.sax.saxutils import escape as xml_escape
 
 from conformance.answer import Answer, lookup, normalise, read_luminate
 from conformance.casefile import SetupStep, Step
@@ -331,7 +332,9 @@ def _soap_step(run: Run, step: Step) -> list[Failure]:
         return check_wsdl(http, kg.namespace)
     version = check.soap or "1.1"
     if "raw_body" in request:
-        body = render(request["raw_body"], run.bindings).encode("utf-8")
+        # Values inserted into a hand-written envelope are XML-escaped, so a token
+        # holding '&' or '<' cannot break the envelope the case meant to send.
+        body = render(request["raw_body"], run.bindings, xml_escape).encode("utf-8")
     else:
         fields: dict[str, str | None] = {
             "SecurityToken": target.secrets[kg.token],
@@ -357,12 +360,12 @@ def _soap_step(run: Run, step: Step) -> list[Failure]:
     run.exchanges.append(http.exchange)
     answer = read_answer(http, version, kg.namespace)
     failures = list(answer.failures)
+    if answer.return_code == "0" and answer.interaction_id:
+        run.record("kognitiv-interaction", answer.interaction_id)
     if expect.get("fault"):
         return failures + check_fault(answer, version)
     if "return_code" in expect:
         failures += check_result(answer, expect["return_code"], target.profile.strict, target.kognitiv_ids)
-        if answer.return_code == "0" and answer.interaction_id:
-            run.record("kognitiv-interaction", answer.interaction_id)
     for name, path in step.capture.items():
         value = answer.interaction_id if path == "InteractionId" else answer.return_code
         if value is None:

@@ -119,6 +119,7 @@ class Target:
             if kg.inactive_account:
                 b["kognitiv.inactive_account"] = kg.inactive_account
             b["kognitiv.location"] = kg.location
+            b["kognitiv.namespace"] = kg.namespace
             b["kognitiv.interaction_type"] = kg.interaction_type
             b["secret.kognitiv_token"] = self.secrets[kg.token]
             if kg.no_permission_token is not None:
