@@ -9,6 +9,7 @@ demand of *any* answer (L-T8 to L-T10) is checked here, so no case has to repeat
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,10 @@ ROOT_CLAUSE = {
 }
 
 Tree = dict[str, Any] | list[Any] | str | None
+
+#: Deeper than any answer of the contract (about 5 levels) and shallow enough for the
+#: recursive checks that walk a tree; libxml2 stops XML at 256 levels by itself.
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -62,6 +67,8 @@ def read_luminate(http: HttpAnswer, requested: str) -> Answer:
     if http.status in (302, 405) or (not http.body and http.status != 200):
         return Answer(http.status, "", None, None, http)
     looks_json = http.body.lstrip()[:1] in (b"{", b"[")
+    if requested == "auto":  # any well-formed answer will do (L-T6): read what came
+        requested = "json" if looks_json else "xml"
     if requested == "json" or (mtype == "application/json" and looks_json):
         return _read_json(http, mtype)
     return _read_xml(http, mtype)
@@ -74,13 +81,27 @@ def _read_json(http: HttpAnswer, mtype: str) -> Answer:
     try:
         doc = json.loads(http.body.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        failures.append(Failure("L-T10", "$", f"the body is not UTF-8 ({exc.reason} at byte {exc.start})"))
+        failures.append(
+            Failure("L-T10", "$", f"the body is not UTF-8 ({exc.reason} at byte {exc.start})", malformed=True)
+        )
         return Answer(http.status, "json", None, None, http, failures)
     except json.JSONDecodeError as exc:
         failures.append(
-            Failure("L-T10", "$", f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+            Failure(
+                "L-T10", "$", f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                malformed=True,
+            )
         )
         return Answer(http.status, "json", None, None, http, failures)
+    except RecursionError:
+        # Legal JSON, but nested deeper than any API answer and than Python's parser
+        # can follow: we cannot see the answer, so nothing is known about the clause.
+        raise CheckErrored("the JSON answer nests arrays or objects too deeply to parse; refused") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise CheckErrored(f"the JSON answer is beyond the parser's limits: {str(exc)[:120]}") from None
+    if _depth(doc) > MAX_DEPTH:
+        # The checks below walk the tree recursively; an answer this deep is no API's.
+        raise CheckErrored(f"the JSON answer nests more than {MAX_DEPTH} levels deep; refused")
     if not (isinstance(doc, dict) and len(doc) == 1):
         keys = list(doc) if isinstance(doc, dict) else type(doc).__name__
         failures.append(Failure("L-T10", "$", f"{keys!r} is not one object with a single root key"))
@@ -95,6 +116,20 @@ def _read_json(http: HttpAnswer, mtype: str) -> Answer:
     return Answer(http.status, "json", root, tree, http, failures)
 
 
+def _depth(doc: Any) -> int:
+    """How deeply lists and objects nest, found without recursion."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend(
+                    (child, depth + 1) for child in (node.values() if isinstance(node, dict) else node)
+                )
+    return deepest
+
+
 def _read_xml(http: HttpAnswer, mtype: str) -> Answer:
     from lxml import etree
 
@@ -104,24 +139,19 @@ def _read_xml(http: HttpAnswer, mtype: str) -> Answer:
             Failure("L-T9", "Content-Type", f"'{mtype or '(none)'}' is not text/xml or application/xml")
         )
     body = http.body
-    head = body[:512].lower()
-    if b"<!doctype" in head or b"<!entity" in body[:65536].lower():
-        # A DTD in an API answer can only be there to expand entities or reach out to
-        # external ones: refuse to parse it at all (hostile, not merely malformed).
-        raise CheckErrored("the answer declares a DTD or entities; refused to parse it (entity expansion)")
+    refuse_dtd(body, "the answer")
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        failures.append(Failure("L-T9", "/", f"the body is not UTF-8 ({exc.reason} at byte {exc.start})"))
+        failures.append(
+            Failure("L-T9", "/", f"the body is not UTF-8 ({exc.reason} at byte {exc.start})", malformed=True)
+        )
         return Answer(http.status, "xml", None, None, http, failures)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
-    )
     try:
-        element = etree.fromstring(body, parser)
+        element = parse_xml(body, "the answer")
     except etree.XMLSyntaxError as exc:
         failures.append(
-            Failure("L-T9", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}")
+            Failure("L-T9", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}", malformed=True)
         )
         return Answer(http.status, "xml", None, None, http, failures)
     qname = etree.QName(element)
@@ -203,3 +233,64 @@ def normalise(tree: Tree) -> Tree:
     if isinstance(tree, dict):
         return {k: normalise(v) for k, v in sorted(tree.items())}
     return tree
+
+
+# -- parsing XML that a target sent -------------------------------------------------
+
+#: libxml2's own limits (entity amplification, nesting depth) stop a hostile document
+#: early; its message then says so, and such a document is hostile, not malformed.
+_LIMIT_MESSAGES = ("amplification", "excessive depth", "entity reference loop", "huge input")
+_ROOT_START = re.compile(rb"<[A-Za-z_:\x80-\xff]")
+_EXTERNAL = re.compile(rb"""(?:SYSTEM|PUBLIC)\s+(?:["'][^"']{0,200}["']\s+)?["']([^"']{0,200})["']""")
+
+
+def refuse_dtd(body: bytes, what: str) -> None:
+    """CheckErrored when ``body`` declares a DTD before its root element.
+
+    An API answer has no use for a DTD: one can only be there to expand entities
+    (billion laughs) or to reach out to external ones (file:///etc/passwd, an
+    internal URL).  Nothing is parsed, fetched or expanded; the reason says which.
+    """
+    root = _ROOT_START.search(body)
+    prolog = body[: root.start()] if root else body
+    if b"<!DOCTYPE" in prolog:
+        raise CheckErrored(_dtd_reason(prolog, what))
+
+
+def parse_xml(body: bytes, what: str) -> Any:
+    """The root element, parsed with every expansion and every fetch switched off.
+
+    Raises CheckErrored for a hostile document (a DTD, entity expansion, nesting past
+    libxml2's limits) and ``lxml.etree.XMLSyntaxError`` for one that is merely not
+    well-formed, which the caller reports as the failure of its clause.
+    """
+    from lxml import etree
+
+    refuse_dtd(body, what)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
+    )
+    try:
+        element = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError as exc:
+        if any(m in str(exc.msg).lower() for m in _LIMIT_MESSAGES):
+            raise CheckErrored(f"{what} is beyond the XML parser's safety limits: {exc.msg}") from None
+        raise
+    # A DOCTYPE the quick scan missed (another encoding, an odd prolog) still shows
+    # here; nothing was expanded or fetched while parsing it.
+    if element.getroottree().docinfo.doctype:
+        raise CheckErrored(_dtd_reason(body[:65_536], what))
+    return element
+
+
+def _dtd_reason(prolog: bytes, what: str) -> str:
+    external = _EXTERNAL.search(prolog)
+    if external:
+        ref = external.group(1).decode("utf-8", "replace")
+        return (
+            f"{what} declares a DTD with an external reference ({ref!r}); "
+            "refused to parse it: external entities are never fetched"
+        )
+    if b"<!ENTITY" in prolog:
+        return f"{what} declares entities in a DTD; refused to parse it (entity expansion, billion laughs)"
+    return f"{what} declares a DTD; refused to parse it (an API answer carries none)"

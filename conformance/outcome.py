@@ -27,6 +27,9 @@ class Failure:
     clause: str
     where: str
     message: str
+    #: The answer could not be read at all (not well-formed, not UTF-8, not JSON), as
+    #: opposed to read and found wrong; L-T6 asserts only that this does not happen.
+    malformed: bool = False
 
     def line(self) -> str:
         return (

@@ -30,7 +30,27 @@ class Settings:
     case_roots: tuple[Path, ...]
     clauses: tuple[str, ...]
     events: Path | None
+    budget: str = "quick"
+    #: The run's hypothesis seed (``--hypothesis-seed``, or one drawn at start-up).
+    seed: int | str | None = None
 
+
+#: Hypothesis budgets: ``quick`` for CI (a handful of examples per property), ``thorough``
+#: for nightly runs.  Both: no deadline (a remote target's latency is not the property
+#: under test), random data each run (the seed is recorded instead), no example
+#: database (a run is determined by its seed alone), and the ``@reproduce_failure``
+#: blob printed with every falsifying example (see ``_load_budget``).
+BUDGETS: dict[str, dict[str, int]] = {
+    "quick": {"max_examples": 10, "stateful_step_count": 10},
+    "thorough": {"max_examples": 200, "stateful_step_count": 40},
+}
+
+
+#: Methods that get a pytest marker (``-m logInteraction``); cases also send unknown ones.
+METHODS = (
+    "logInteraction", "getInteraction", "createOrUpdate", "login", "logout",
+    "getUser", "getUserInteractions", "getUserGroups", "RecordInteraction",
+)
 
 settings_key = pytest.StashKey[Settings]()
 plugin_key = pytest.StashKey["Conformance"]()
@@ -67,8 +87,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--events", metavar="FILE", default=None, help="write the run's event stream (JSON lines) to FILE"
     )
+    group.addoption(
+        "--budget",
+        choices=sorted(BUDGETS),
+        default="quick",
+        help="hypothesis budget of the properties: quick (CI, the default) or thorough (nightly)",
+    )
 
 
+@pytest.fixture(scope="session")
+def conformance_target(pytestconfig: pytest.Config) -> Target:
+    """The run's target (the embedded reference unless --target names one), for properties."""
+    plugin = pytestconfig.stash.get(plugin_key, None)
+    if plugin is None:
+        pytest.skip("the conformance plugin is off: pass --conformance or --target PROFILE")
+    return plugin.target()
+
+
+# tryfirst: the seed must be in hypothesis's own option before its plugin reads it.
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("--target")
     extra = tuple(Path(p).resolve() for p in config.getoption("--cases"))
@@ -88,7 +125,16 @@ def pytest_configure(config: pytest.Config) -> None:
         *[p for p in explicit if p.is_dir() or p.suffix in (".yaml", ".yml")],
     )
     events = config.getoption("--events")
-    settings = Settings(target, roots, tuple(config.getoption("--clause")), Path(events) if events else None)
+    budget = config.getoption("--budget")
+    settings = Settings(
+        target,
+        roots,
+        tuple(config.getoption("--clause")),
+        Path(events) if events else None,
+        budget,
+        _hypothesis_seed(config),
+    )
+    _load_budget(config, budget)
     config.stash[settings_key] = settings
     from conformance.catalogue import load_catalogue
 
@@ -97,17 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker_name(clause.id)}: {clause.id} {clause.title}")
     for unknown in settings.clauses:
         catalogue.get(unknown)  # raises with a did-you-mean hint
-    for method in (
-        "logInteraction",
-        "getInteraction",
-        "createOrUpdate",
-        "login",
-        "logout",
-        "getUser",
-        "getUserInteractions",
-        "getUserGroups",
-        "RecordInteraction",
-    ):
+    for method in METHODS:
         config.addinivalue_line("markers", f"{method}: checks of the {method} method")
     workerinput = getattr(config, "workerinput", None)
     plugin = Conformance(settings, frozenset(catalogue.ids()), workerinput)
@@ -123,6 +159,81 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def marker_name(clause_id: str) -> str:
     return clause_id.replace("-", "_")
+
+
+def _hypothesis_seed(config: pytest.Config) -> int | str | None:
+    """The run's seed: ``--hypothesis-seed`` when given, else a new one put into that option.
+
+    Going through hypothesis's own option means hypothesis applies it to every test, and
+    pytest-xdist hands it to every worker with the other options, so one seed replays
+    the whole run.  None when hypothesis's pytest plugin is disabled.
+    """
+    try:
+        given = config.getoption("hypothesis_seed")
+    except ValueError:
+        return None
+    if given is not None:
+        try:
+            return int(given)
+        except ValueError:
+            return str(given)  # hypothesis accepts any text as a seed, too
+    import random
+
+    seed = random.SystemRandom().randrange(2**31)
+    config.option.hypothesis_seed = str(seed)
+    return seed
+
+
+def _load_budget(config: pytest.Config, budget: str) -> None:
+    """Register both budgets as hypothesis profiles; load ours unless the user chose one."""
+    from hypothesis import HealthCheck, Phase
+    from hypothesis import settings as hypothesis_settings
+
+    for name, sizes in BUDGETS.items():
+        hypothesis_settings.register_profile(
+            f"conformance-{name}",
+            deadline=None,
+            derandomize=False,
+            database=None,
+            print_blob=True,
+            suppress_health_check=[HealthCheck.too_slow],
+            # Without the explain phase: it re-runs a failing property many times over to
+            # name code lines, which for properties means more requests, and its report
+            # is about the suite's lines, not the target's.
+            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+            max_examples=sizes["max_examples"],
+            stateful_step_count=sizes["stateful_step_count"],
+        )
+    try:
+        chosen = config.getoption("hypothesis_profile")
+    except ValueError:
+        chosen = None
+    if not chosen:
+        hypothesis_settings.load_profile(f"conformance-{budget}")
+
+
+def replay_command(config: pytest.Config, nodeid: str | None = None) -> str:
+    """The one command that replays the run, or one property of it, with the run's seed."""
+    import shlex
+
+    settings = config.stash[settings_key]
+    seed = f"--hypothesis-seed={settings.seed}"
+    if nodeid is None:
+        args = list(config.invocation_params.args)
+        # Drop a seed given before, in either form (``--hypothesis-seed=N``, ``--hypothesis-seed N``).
+        kept = [
+            a
+            for a, before in zip(args, [None, *args], strict=False)
+            if not a.startswith("--hypothesis-seed") and before != "--hypothesis-seed"
+        ]
+        return shlex.join(["python", "-m", "pytest", *kept, seed])
+    path, _, rest = nodeid.partition("::")
+    test = str((config.rootpath / path).resolve()) + (f"::{rest}" if rest else "")
+    target = settings.target
+    if target is not None and Path(target).exists():
+        target = str(Path(target).resolve())
+    where = ["--target", target] if target else ["--conformance"]
+    return shlex.join(["python", "-m", "pytest", test, *where, f"--budget={settings.budget}", seed])
 
 
 class Conformance:
@@ -141,6 +252,9 @@ class Conformance:
         self._writer: Any = None
         # One run id for the whole run: xdist workers get the controller's.
         self.run_id: str = workerinput["conformance_run_id"] if workerinput else uuid.uuid4().hex[:10]
+        # Workers split the profile's run-wide request budget and rate (see Target).
+        self.worker_index = int(str(workerinput["workerid"]).removeprefix("gw")) if workerinput else 0
+        self.workers = int(workerinput.get("workercount", 1)) if workerinput else 1
         self.profile = self._load_profile()
 
     def _load_profile(self) -> Any:
@@ -171,7 +285,9 @@ class Conformance:
 
                 self._server = ReferenceServer(profile, self.secrets).start()
                 profile = self._server.profile
-            self._target = Target(profile, self.secrets, self.run_id)
+            self._target = Target(
+                profile, self.secrets, self.run_id, worker=self.worker_index, workers=self.workers
+            )
         return self._target
 
     # -- the event stream (written by the controlling process only) ---------------
@@ -211,7 +327,7 @@ class Conformance:
                 },
                 "case_files": file_hashes(discover(self.settings.case_roots)),
                 "catalogue": next(iter(cat.values())),
-                "seed": None,
+                "seed": self.settings.seed,
                 "argv": list(session.config.invocation_params.args),
             }
         )
@@ -245,6 +361,46 @@ class Conformance:
 
         self._writer.close(summarise_footer(self.settings.events, int(exitstatus)))
         self._writer = None
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        if self.worker:
+            return
+        self._summarise_errored(terminalreporter)
+        self._summarise_seed(terminalreporter, config)
+
+    def _summarise_errored(self, terminalreporter: Any) -> None:
+        """Errored checks with their reasons: pytest's own summary lists failures only."""
+        errored = terminalreporter.stats.get("errored", [])
+        if not errored:
+            return
+        terminalreporter.section(f"errored checks ({len(errored)}): nothing is known about their clauses")
+        for report in errored[:50]:
+            event = next((json.loads(str(v)) for k, v in report.user_properties if k == "conformance_event"), {})
+            reason = event.get("reason") or event.get("message") or "see the event file"
+            terminalreporter.write_line(f"ERRORED {report.nodeid} - {reason}")
+        if len(errored) > 50:
+            terminalreporter.write_line(f"... and {len(errored) - 50} more (see the event file)")
+
+    def _summarise_seed(self, terminalreporter: Any, config: pytest.Config) -> None:
+        """The seed and the command that replays the run, when any property ran."""
+        if self.settings.seed is None:
+            return
+        reports = [
+            r
+            for kind in terminalreporter.stats.values()
+            for r in kind
+            if isinstance(r, pytest.TestReport) and r.nodeid.split("::")[0].endswith(".py")
+        ]
+        if not reports:
+            return
+        write = terminalreporter.write_line
+        seed, budget = self.settings.seed, self.settings.budget
+        write(f"conformance: hypothesis seed {seed} (budget {budget}); replay the run:")
+        write(f"  {replay_command(config)}")
+        failed = sorted({r.nodeid for r in reports if r.failed})
+        for nodeid in failed:
+            write(f"conformance: replay {nodeid.split('::', 1)[-1]} alone:")
+            write(f"  {replay_command(config, nodeid)}")
 
     def redact(self, text: str) -> str:
         if self._target is not None:
@@ -324,7 +480,8 @@ class CaseFile(pytest.File):
                 item = CaseItem.from_parent(self, name=f"{case.description} / {check.name}", check=check)
                 for clause in check.clauses:
                     item.add_marker(marker_name(clause))
-                item.add_marker(check.method)
+                if check.method in METHODS:  # a case may send a deliberately unknown method
+                    item.add_marker(check.method)
                 yield item
 
 

@@ -18,6 +18,10 @@ _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 class UnboundName(Exception):
     """A ``${name}`` that no setup step or profile value binds."""
 
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        super().__init__(message)
+
 
 def substitute(text: str, bindings: Mapping[str, str], escape: Callable[[str], str] | None = None) -> str:
     """Replace ``${name}`` references; ``escape`` quotes each inserted value (e.g. for XML)."""
@@ -26,7 +30,7 @@ def substitute(text: str, bindings: Mapping[str, str], escape: Callable[[str], s
         name = match.group(1)
         if name not in bindings:
             known = ", ".join(sorted(k for k in bindings if not k.startswith("_"))[:12])
-            raise UnboundName(f"'${{{name}}}' is not bound (known: {known})")
+            raise UnboundName(name, f"'${{{name}}}' is not bound (known: {known})")
         return escape(bindings[name]) if escape else bindings[name]
 
     return _REF.sub(one, text)
