@@ -119,14 +119,36 @@ class Case:
 
     @property
     def writes(self) -> bool:
-        """Whether running the case creates or changes data on the target."""
-        if self.api == "kognitiv":
-            return any(not t.step.request.get("wsdl") for t in self.tests)
+        """Whether running the case may create or change data on the target.
+
+        Every step counts (setup steps, tests and their ``then`` read-backs), and the
+        answer errs towards "yes", because ``writes: forbidden`` guards a live site:
+        a write method in any letter case (a lax target may take ``loginteraction``),
+        set through ``params`` or named in a hand-written body, and any Kognitiv step
+        but a WSDL fetch (RecordInteraction is the only operation).
+        """
         if any(s.kind in ("constituent", "interaction") for s in self.setup):
             return True
         steps = [s.step for s in self.setup if s.step] + [t.step for t in self.tests]
         steps += [s for t in self.tests for s in t.then]
-        return any(s.request.get("method") in WRITE_METHODS for s in steps)
+        return any(_step_writes(self.api, s.request) for s in steps)
+
+
+_WRITE_NAMES = tuple(m.lower() for m in sorted(WRITE_METHODS))
+
+
+def _step_writes(case_api: str, request: Mapping[str, Any]) -> bool:
+    if request.get("api", case_api) == "kognitiv":
+        return not request.get("wsdl")
+    named = [request.get("method"), (request.get("params") or {}).get("method"), request.get("raw_body")]
+    for value in named:
+        if value is None:
+            continue
+        # A generator ({concat: [...]}, {upper: ...}) is searched through its parts.
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if any(name in text.lower() for name in _WRITE_NAMES):
+            return True
+    return False
 
 
 @cache

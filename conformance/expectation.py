@@ -12,12 +12,14 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.answer import Answer, lookup
 from conformance.outcome import Failure
+from conformance.redaction import Redactor
 from conformance.substitution import is_generator, render, substitute
 
 
@@ -29,6 +31,11 @@ class Context:
     clock_tolerance: float
     secret_key: str | None
     started: float  # time.time() when the step's request was sent
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """The secrets a case can refer to (``${secret.*}``), masked in every message."""
+        return Redactor(v for k, v in self.bindings.items() if k.startswith("secret."))
 
 
 def accepted_codes(spec: Any, strict: bool) -> tuple[list[int] | None, str]:
@@ -104,7 +111,7 @@ def check_field(tree: Any, path: str, matcher: Any, ctx: Context, root: str) -> 
         other = substitute(matcher["same_as"], ctx.bindings)
         other_found, other_value = lookup(tree, other)
         if (found, value) != (other_found, other_value):
-            shown = f"{_show(found, value)} differs from {other} ({_show(other_found, other_value)})"
+            shown = f"{_show(found, value, ctx)} differs from {other} ({_show(other_found, other_value, ctx)})"
             return [Failure("", where, shown)]
         return []
     problem = match(found, value, matcher, ctx)
@@ -113,7 +120,7 @@ def check_field(tree: Any, path: str, matcher: Any, ctx: Context, root: str) -> 
 
 def match(found: bool, value: Any, matcher: Any, ctx: Context) -> str | None:
     """None when ``value`` satisfies ``matcher``, else a message leading with the value."""
-    shown = _show(found, value)
+    shown = _show(found, value, ctx)
     if isinstance(matcher, dict) and not is_generator(matcher):
         if "absent" in matcher:
             return None if not found else f"{shown} is present (expected absent)"
@@ -141,7 +148,7 @@ def match(found: bool, value: Any, matcher: Any, ctx: Context) -> str | None:
         return f"absent (expected {_describe(matcher, ctx)})"
     expected = _expected_text(matcher, ctx)
     if value != expected:
-        return f"{shown} is not {_clip(expected)!r}" if expected is not None else f"{shown} is not nil"
+        return f"{shown} is not {_clip(expected, ctx)!r}" if expected is not None else f"{shown} is not nil"
     return None
 
 
@@ -153,20 +160,22 @@ def _describe(matcher: Any, ctx: Context) -> str:
     if isinstance(matcher, dict) and not is_generator(matcher):
         return ", ".join(f"{k} {v}" for k, v in matcher.items())
     text = _expected_text(matcher, ctx)
-    return "nil" if text is None else repr(_clip(text))
+    return "nil" if text is None else repr(_clip(text, ctx))
 
 
-def _show(found: bool, value: Any) -> str:
+def _show(found: bool, value: Any, ctx: Context) -> str:
     if not found:
         return "absent"
     if value is None:
         return "nil"
     if isinstance(value, str):
-        return repr(_clip(value))
-    return f"{type(value).__name__} {_clip(repr(value))}"
+        return repr(_clip(value, ctx))
+    return f"{type(value).__name__} {_clip(repr(value), ctx)}"
 
 
-def _clip(text: str, limit: int = 60) -> str:
+def _clip(text: str, ctx: Context, limit: int = 60) -> str:
+    # Mask secrets before cutting: a cut secret no longer matches the redactor later.
+    text = ctx.redactor.redact(text)
     if len(text) <= limit:
         return text
     return f"{text[: limit // 2]}…({len(text)} chars)…{text[-limit // 4 :]}"
@@ -174,7 +183,7 @@ def _clip(text: str, limit: int = 60) -> str:
 
 def _near_now(value: Any, ctx: Context) -> str | None:
     if not isinstance(value, str):
-        return f"{_show(True, value)} is not a dateTime"
+        return f"{_show(True, value, ctx)} is not a dateTime"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

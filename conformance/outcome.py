@@ -31,12 +31,10 @@ class Failure:
     #: opposed to read and found wrong; L-T6 asserts only that this does not happen.
     malformed: bool = False
 
-    def line(self) -> str:
-        return (
-            f"[{self.clause}] {self.where}: {self.message}"
-            if self.where
-            else f"[{self.clause}] {self.message}"
-        )
+    def line(self, own: tuple[str, ...] = ()) -> str:
+        """``[clause] where: message``; a failure with no clause of its own names ``own``."""
+        clause = self.clause or ", ".join(own)
+        return f"[{clause}] {self.where}: {self.message}" if self.where else f"[{clause}] {self.message}"
 
 
 @dataclass

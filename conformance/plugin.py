@@ -141,8 +141,11 @@ def pytest_configure(config: pytest.Config) -> None:
     catalogue = load_catalogue()
     for clause in catalogue:
         config.addinivalue_line("markers", f"{marker_name(clause.id)}: {clause.id} {clause.title}")
-    for unknown in settings.clauses:
-        catalogue.get(unknown)  # raises with a did-you-mean hint
+    for wanted in settings.clauses:
+        try:
+            catalogue.get(wanted)
+        except LookupError as exc:  # one line with a did-you-mean hint, not a traceback
+            raise pytest.UsageError(str(exc).strip("'\"")) from None
     for method in METHODS:
         config.addinivalue_line("markers", f"{method}: checks of the {method} method")
     workerinput = getattr(config, "workerinput", None)
@@ -293,6 +296,7 @@ class Conformance:
     # -- the event stream (written by the controlling process only) ---------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._redact_logs(session.config)
         if self.worker or self.settings.events is None:
             return
         from conformance import __version__
@@ -332,6 +336,21 @@ class Conformance:
             }
         )
 
+    def _redact_logs(self, config: pytest.Config) -> None:
+        """Every log record pytest shows or stores (live, per test, JUnit, file) is redacted.
+
+        Done on pytest's own handlers, in every process (a worker's captured logs travel
+        in its reports), so no logger anywhere needs to know about secrets.
+        """
+        from conformance.redaction import RedactingFilter
+
+        logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
+        redacting = RedactingFilter(self.redact)
+        for name in ("caplog_handler", "report_handler", "log_cli_handler", "log_file_handler"):
+            handler = getattr(logging_plugin, name, None)
+            if handler is not None:
+                handler.addFilter(redacting)
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """xdist: every worker stamps records with the controller's run id."""
@@ -367,6 +386,7 @@ class Conformance:
             return
         self._summarise_errored(terminalreporter)
         self._summarise_seed(terminalreporter, config)
+        self._summarise_ledger(terminalreporter, config)
 
     def _summarise_errored(self, terminalreporter: Any) -> None:
         """Errored checks with their reasons: pytest's own summary lists failures only."""
@@ -380,6 +400,39 @@ class Conformance:
             terminalreporter.write_line(f"ERRORED {report.nodeid} - {reason}")
         if len(errored) > 50:
             terminalreporter.write_line(f"... and {len(errored) - 50} more (see the event file)")
+
+    def _summarise_ledger(self, terminalreporter: Any, config: pytest.Config) -> None:
+        """The run ledger: every record the run created or changed on the target.
+
+        Read from the check events (xdist workers send them with their reports), so it
+        is the same list as the event file's footer.  The run id is on every record the
+        suite creates (email local part, member_id, source), which is how to find them.
+        """
+        ledger: list[dict[str, str]] = []
+        checks = 0
+        for kind in terminalreporter.stats.values():
+            for report in kind:
+                for name, value in getattr(report, "user_properties", ()):
+                    if name == "conformance_event":
+                        checks += 1
+                        check = json.loads(str(value))
+                        ledger += [{**c, "check": check["id"]} for c in check.get("created", [])]
+        if not checks:
+            return  # nothing ran (collection only, or no case at all)
+        counts: dict[str, int] = {}
+        for item in ledger:
+            counts[item["kind"]] = counts.get(item["kind"], 0) + 1
+        tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
+        write = terminalreporter.write_line
+        terminalreporter.section(f"run ledger: run {self.run_id} created or changed {len(ledger)} records")
+        write(f"{tally} on {self.profile.name}; search the target for run id {self.run_id}")
+        shown = ledger if config.option.verbose > 0 else ledger[:20]
+        for item in shown:
+            detail = f"  {item['detail']}" if item.get("detail") else ""
+            write(f"  {item['kind']} {item['id']}{detail}  ({item['check']})")
+        if len(shown) < len(ledger):
+            more = len(ledger) - len(shown)
+            write(f"  ... and {more} more: -v lists all; so does the event file's footer")
 
     def _summarise_seed(self, terminalreporter: Any, config: pytest.Config) -> None:
         """The seed and the command that replays the run, when any property ran."""
@@ -526,18 +579,20 @@ class CaseItem(pytest.Item):
         exc = excinfo.value
         if isinstance(exc, CheckFailed):
             lines = [exc.headline]
-            lines += ["  " + f.line() for f in exc.failures[1:]]
+            lines += ["  " + f.line(self.check.clauses) for f in exc.failures[1:]]
         elif isinstance(exc, CheckErrored):
             lines = [f"{self.check.label}: errored: {exc.reason}"]
         else:
             return str(super().repr_failure(excinfo, style))  # a bug in the suite: full traceback
+        redact = plugin.redact
         for exchange in self.exchanges[-2:]:
-            lines.append(f"--- {exchange.label()}")
-            lines.append(f"> {exchange.request_body[:2000]}")
+            # Redact, then cut: a secret cut in two would no longer be recognised.
+            lines.append(f"--- {redact(exchange.label())}")
+            lines.append(f"> {redact(exchange.request_body)[:2000]}")
             if exchange.status is not None:
                 lines.append(f"< HTTP {exchange.status} {exchange.response_headers.get('content-type', '')}")
-                lines.append(f"< {exchange.response_body[:2000]}")
-        return plugin.redact("\n".join(lines))
+                lines.append(f"< {redact(exchange.response_body)[:2000]}")
+        return redact("\n".join(lines))
 
     def event(self, report: pytest.TestReport, redactor: Any) -> dict[str, Any]:
         from conformance.events import check_event

@@ -228,10 +228,36 @@ def load_profile(path: Path | str) -> Profile:
         raise DataFileError(
             path, 1, "a profile is a mapping (expected keys profile, name, luminate/kognitiv)"
         )
-    errors = sorted(_profile_validator().iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
+    validator = _profile_validator()
+    errors = sorted(validator.iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
     if errors:
-        raise schema_error(loaded, errors[0])
+        raise _credential_error(loaded, errors[0], validator.schema) or schema_error(loaded, errors[0])
     return _build(loaded)
+
+
+def _credential_error(loaded: LoadedYaml, error: Any, schema: Mapping[str, Any]) -> DataFileError | None:
+    """A credential written as anything but ``{env: NAME}``: refused, and never echoed.
+
+    The generic message would lead with the offending value ("'s3cr3t' is not of type
+    'object'"), which here is most likely the secret itself.
+    """
+    credential = schema["$defs"]["credential"]
+    path = list(error.absolute_path)
+    if error.schema == credential["properties"]["env"] and path and path[-1] == "env":
+        path = path[:-1]
+    elif error.schema != credential:
+        return None
+    where = ".".join(str(p) for p in path)
+    parent: Any = loaded.data
+    for step in path[:-1]:
+        parent = parent[step]
+    return DataFileError(
+        loaded.path,
+        loaded.line_of_key(parent, path[-1], loaded.line_at(path)) if path else 1,
+        f"{where}: a credential is the name of an environment variable, written {{env: NAME}}; "
+        "a value here is refused",
+        "values never appear in a profile: export NAME=... and write {env: NAME}",
+    )
 
 
 def _build(loaded: LoadedYaml) -> Profile:

@@ -1,17 +1,20 @@
 """Secret redaction, applied in one place.
 
 Every text that leaves the process (failure messages, exchanges, event files, JUnit,
-the HTML report) passes through :meth:`Redactor.redact`.  Besides the literal values we
-also redact their percent-encoded and XML-escaped forms, because a secret reaches an
-exchange as part of a form body or an envelope, not only verbatim.
+the HTML report, log records through :class:`RedactingFilter`) passes through
+:meth:`Redactor.redact`.  Besides the literal values we
+also redact their percent-encoded, XML-escaped and JSON-escaped forms, because a secret
+reaches an exchange as part of a form body, an envelope or a JSON string, not only verbatim.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
@@ -31,9 +34,21 @@ SECRET_NAMES = (
     "nonce",
 )
 
+_NAMES = "|".join(SECRET_NAMES)
+
+#: A secret parameter by name, in each of the three shapes it travels in: a form or
+#: query (``api_key=...``), JSON (``"auth": "..."``) and XML (``<SecurityToken>...``,
+#: also with a namespace prefix or attributes).  The name must start a word.
 _NAMED = re.compile(
-    r"(?P<pre>(?:^|[?&\s\"'{,])(?:" + "|".join(SECRET_NAMES) + r")(?:=|\"\s*:\s*\"|>))(?P<val>[^&\s\"<]+)"
+    r"(?:^|(?<=[?&\s\"'{,<:;]))(?P<name>" + _NAMES + r")"
+    r"(?:(?P<form>=)[^&;\s\"'<]+"
+    r"|(?P<json>\"\s*:\s*\")(?:[^\"\\]|\\.)+"
+    r"|(?P<xml>(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*>)[^<]+)"
 )
+
+
+def _mask_named(match: re.Match[str]) -> str:
+    return match.group("name") + (match.group("form") or match.group("json") or match.group("xml")) + MASK
 
 
 class Redactor:
@@ -49,7 +64,17 @@ class Redactor:
         for value in values:
             if not value or len(value) < 4:
                 continue
-            forms.update({value, quote(value, safe=""), quote_plus(value), html.escape(value)})
+            forms.update(
+                {
+                    value,
+                    quote(value, safe=""),
+                    quote_plus(value),
+                    html.escape(value),  # in an attribute
+                    html.escape(value, quote=False),  # in element text
+                    json.dumps(value)[1:-1],  # inside a JSON string (ASCII-only)
+                    json.dumps(value, ensure_ascii=False)[1:-1],  # inside a JSON string (UTF-8)
+                }
+            )
         if not forms - self._values:
             return
         with self._lock:
@@ -63,7 +88,31 @@ class Redactor:
         pattern = self._pattern
         if pattern is not None:
             text = pattern.sub(MASK, text)
-        return _NAMED.sub(lambda m: m.group("pre") + MASK, text)
+        return _NAMED.sub(_mask_named, text)
 
     def __contains__(self, text: str) -> bool:
         return text in self._values
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts a log record in place, before any handler formats it.
+
+    Logs leave the process too: pytest shows them live (``log_cli``), after a failure
+    and in JUnit (``junit_logging``), and a library's DEBUG line can hold a secret
+    (urllib3 logs each request line, query string included).  Attached to a handler,
+    the filter sees every record that handler is given, whichever logger made it.
+    """
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
+        return True

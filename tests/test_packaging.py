@@ -63,7 +63,7 @@ def test_the_wheel_carries_schemas_cases_and_profiles(tmp_path: Path) -> None:
 def test_help_works_outside_the_source_tree(installed: Path, tmp_path: Path) -> None:
     result = run(installed, "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for command in ("run", "serve", "check-cases", "clauses"):
+    for command in ("run", "serve", "check-cases", "clauses", "report", "gate", "selftest"):
         assert command in result.stdout
 
 

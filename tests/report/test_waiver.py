@@ -68,7 +68,7 @@ def test_an_empty_file_waives_nothing(tmp_path: Path) -> None:
      "waivers.yaml:1: 0: {'reason': 'r', 'owner': 'o', 'expires': '2026-03-31'} is not allowed here "
      "(hint: a waiver names exactly one of `clause` or `case`, plus `reason`, `owner` and `expires`)"),
     ("- clause: L-L2\n  reason: r\n  owner: o\n  expires: 2026-02-30\n",
-     "waivers.yaml:4: expires: '2026-02-30' is not a date (expected YYYY-MM-DD)"),
+     "waivers.yaml:4: 0.expires: '2026-02-30' is not a date (expected YYYY-MM-DD)"),
     ("- clause: L-L2\n  reason: r\n  owner: o\n  expires: 'next week'\n",
      "waivers.yaml:4: 0.expires: 'next week' is not a date (expected YYYY-MM-DD)"),
     ("- clause: L-L2\n  reason: r\n  owner: o\n  expires: '2026-13-01'\n",
