@@ -253,6 +253,7 @@ class Conformance:
         self._target: Target | None = None
         self._server: Any = None
         self._writer: Any = None
+        self._errored: list[str] = []
         # One run id for the whole run: xdist workers get the controller's.
         self.run_id: str = workerinput["conformance_run_id"] if workerinput else uuid.uuid4().hex[:10]
         # Workers split the profile's run-wide request budget and rate (see Target).
@@ -357,6 +358,8 @@ class Conformance:
         node.workerinput["conformance_run_id"] = self.run_id
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if ("verdict", "errored") in report.user_properties:
+            self._errored.append(report.nodeid)
         if self._writer is None:
             return
         for name, value in report.user_properties:
@@ -373,7 +376,13 @@ class Conformance:
                 }
             )
 
+    @pytest.hookimpl(trylast=True)  # after pytest's junitxml has written its file
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        xmlpath = getattr(session.config.option, "xmlpath", None)
+        if xmlpath and self._errored and not self.worker:
+            from conformance.junit import mark_errored
+
+            mark_errored(Path(xmlpath), self._errored)
         if self._writer is None:
             return
         from conformance.events import summarise_footer
