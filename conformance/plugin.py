@@ -48,8 +48,15 @@ BUDGETS: dict[str, dict[str, int]] = {
 
 #: Methods that get a pytest marker (``-m logInteraction``); cases also send unknown ones.
 METHODS = (
-    "logInteraction", "getInteraction", "createOrUpdate", "login", "logout",
-    "getUser", "getUserInteractions", "getUserGroups", "RecordInteraction",
+    "logInteraction",
+    "getInteraction",
+    "createOrUpdate",
+    "login",
+    "logout",
+    "getUser",
+    "getUserInteractions",
+    "getUserGroups",
+    "RecordInteraction",
 )
 
 settings_key = pytest.StashKey[Settings]()
@@ -404,7 +411,9 @@ class Conformance:
             return
         terminalreporter.section(f"errored checks ({len(errored)}): nothing is known about their clauses")
         for report in errored[:50]:
-            event = next((json.loads(str(v)) for k, v in report.user_properties if k == "conformance_event"), {})
+            event = next(
+                (json.loads(str(v)) for k, v in report.user_properties if k == "conformance_event"), {}
+            )
             reason = event.get("reason") or event.get("message") or "see the event file"
             terminalreporter.write_line(f"ERRORED {report.nodeid} - {reason}")
         if len(errored) > 50:
