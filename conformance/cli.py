@@ -109,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_check_cases)
 
     clauses = sub.add_parser("clauses", help="the clause catalogue with the number of cases per clause")
-    clauses.add_argument("--cases", metavar="DIR", action="append", default=[], type=Path)
+    clauses.add_argument("--cases", metavar="DIR", action="append", default=[], type=Path,
+                         help="count these case files too, besides the bundled ones")
     clauses.set_defaults(func=_clauses)
     return parser
 
@@ -297,29 +298,20 @@ def _check_cases(args: argparse.Namespace) -> int:
 
 
 def _clauses(args: argparse.Namespace) -> int:
-    from conformance.casefile import discover, load_case_file
     from conformance.catalogue import load_catalogue
-    from conformance.plan import expand
-    from conformance.resources import cases_dir
+    from conformance.coverage import measure
 
     catalogue = load_catalogue()
-    counts = {cid: 0 for cid in catalogue.ids()}
-    checks = {cid: 0 for cid in catalogue.ids()}
-    for path in discover([cases_dir(), *args.cases]):
-        for case in load_case_file(path, catalogue.ids()):
-            for test in case.tests:
-                for cid in test.clauses:
-                    counts[cid] += 1
-            for check in expand(case):
-                for cid in check.clauses:
-                    checks[cid] += 1
-    print(f"{'clause':8} {'level':8} {'tests':>5} {'checks':>6}  title")
+    coverage = measure(args.cases, catalogue)
+    print(f"{'clause':8} {'level':8} {'tests':>5} {'checks':>6} {'props':>5}  title")
     for clause in catalogue:
-        print(f"{clause.id:8} {clause.level:8} {counts[clause.id]:5} {checks[clause.id]:6}  {clause.title}")
-    uncovered = [cid for cid in catalogue.ids() if counts[cid] == 0]
+        cid = clause.id
+        print(f"{cid:8} {clause.level:8} {coverage.tests[cid]:5} {coverage.checks[cid]:6} "
+              f"{coverage.properties.get(cid, 0):5}  {clause.title}")
+    uncovered = [cid for cid in catalogue.ids() if coverage.total(cid) == 0]
     print(f"{len(catalogue)} clauses; {len(uncovered)} with no case or property"
           + (f": {', '.join(uncovered)}" if uncovered else ""))
-    return EXIT_OK
+    return EXIT_FAILED if uncovered else EXIT_OK
 
 
 if __name__ == "__main__":
