@@ -229,7 +229,11 @@ def summarise_footer(path: Path | None, exitstatus: int) -> dict[str, Any]:
     created: list[Any] = []
     requests: dict[str, int] = {}
     if path is not None and path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        # split("\n"), not splitlines(): JSON written with ensure_ascii=False keeps
+        # U+0085 and U+2028 raw inside strings, and splitlines() breaks lines there.
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            if not line.strip():
+                continue
             event = json.loads(line)
             if event.get("event") != "check":
                 continue

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from conformance.casefile import Case, Test
 from conformance.profile import Profile
 
+WRITES_FORBIDDEN = "writes: forbidden in the profile (this case creates or changes data)"
+HOST_NOT_LISTED = "the target's host is not in the profile's hosts list (write cases are guarded)"
+
 
 @dataclass(frozen=True)
 class Check:
@@ -86,9 +89,9 @@ def skip_reason(check: Check, profile: Profile, host_allowed: bool) -> tuple[str
         return "not-applicable", "the strict profile demands the reference's choice instead"
     if case.writes:
         if not profile.writes_allowed:
-            return "policy", "writes: forbidden in the profile (this case creates or changes data)"
+            return "policy", WRITES_FORBIDDEN
         if not host_allowed:
-            return "policy", "the target's host is not in the profile's hosts list (write cases are guarded)"
+            return "policy", HOST_NOT_LISTED
     needs_login = case.caller == "constituent" or any(s.kind == "session" for s in case.setup)
     if needs_login and case.api != "kognitiv" and profile.luminate and profile.luminate.constituent is None:
         return "not-applicable", "the profile names no constituent login (Client API sessions)"
@@ -98,6 +101,8 @@ def skip_reason(check: Check, profile: Profile, host_allowed: bool) -> tuple[str
         reason = _unmet(req, profile)
         if reason:
             kind = "unobservable" if req.startswith("observation:") else "not-applicable"
+            if req == "writes":
+                kind = "policy"  # the profile forbids it: reported as skipped by policy
             return kind, reason
     return None
 
@@ -105,7 +110,7 @@ def skip_reason(check: Check, profile: Profile, host_allowed: bool) -> tuple[str
 def _unmet(req: str, profile: Profile) -> str | None:
     lo, kg = profile.luminate, profile.kognitiv
     if req == "writes":
-        return None if profile.writes_allowed else "writes: forbidden"
+        return None if profile.writes_allowed else WRITES_FORBIDDEN
     if req.startswith("observation:"):
         name = req.split(":", 1)[1]
         if lo is None or name not in lo.observations:

@@ -228,15 +228,26 @@ def replay_command(config: pytest.Config, nodeid: str | None = None) -> str:
 
     settings = config.stash[settings_key]
     seed = f"--hypothesis-seed={settings.seed}"
-    if nodeid is None:
-        args = list(config.invocation_params.args)
-        # Drop a seed given before, in either form (``--hypothesis-seed=N``, ``--hypothesis-seed N``).
-        kept = [
+
+    def without_seed(args: list[str]) -> list[str]:
+        # A seed given before goes, in either form (``--hypothesis-seed=N`` or ``... N``).
+        return [
             a
             for a, before in zip(args, [None, *args], strict=False)
             if not a.startswith("--hypothesis-seed") and before != "--hypothesis-seed"
         ]
-        return shlex.join(["python", "-m", "pytest", *kept, seed])
+
+    if nodeid is None:
+        import sys
+
+        program = Path(sys.argv[0])
+        if program.name == "conformance" or program.parts[-2:] == ("conformance", "__main__.py"):
+            # Started by ``conformance run``: replay with the same command, seed after ``--``.
+            args = without_seed(sys.argv[1:])
+            command = ["conformance"] if program.name == "conformance" else ["python", "-m", "conformance"]
+            return shlex.join([*command, *args, *([] if "--" in args else ["--"]), seed])
+        args = without_seed(list(config.invocation_params.args))
+        return shlex.join(["python", "-m", "pytest", *args, seed])
     path, _, rest = nodeid.partition("::")
     test = str((config.rootpath / path).resolve()) + (f"::{rest}" if rest else "")
     target = settings.target

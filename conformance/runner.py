@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape as xml_escape
 
 from conformance.answer import Answer, lookup, normalise, read_luminate
@@ -32,6 +32,7 @@ from conformance.soap import (
 )
 from conformance.substitution import UnboundName, render
 from conformance.target import Created, Target
+from conformance.transport import TransportErrored
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -78,6 +79,8 @@ def run_check(check: Check, target: Target) -> Run:
             raise CheckSkipped(f"the profile does not give ${{{exc.name}}}") from None
         raise CheckErrored(f"case error: {exc}") from None
     except (CheckFailed, CheckErrored, CheckSkipped) as exc:
+        if isinstance(exc, TransportErrored):
+            run.exchanges.append(exc.exchange)  # what was sent, and what arrived before it broke
         exc.run = run
         raise
     return run
@@ -194,6 +197,7 @@ def _step(run: Run, step: Step, setup: bool = False) -> list[Failure]:
     for fmt in formats:
         # For "well_formed" any format is fine (L-T6): read the answer as what it is.
         answer, started = _send_luminate(run, request, fmt, "auto" if step.expect.get("well_formed") else fmt)
+        _ledger(run, answer)
         answers.append(answer)
         found = check_luminate(step.expect, answer, _context(run, started))
         failures += [f for f in found if f not in failures]
@@ -202,6 +206,36 @@ def _step(run: Run, step: Step, setup: bool = False) -> list[Failure]:
     if len(answers) == 2 and answers[0].root and answers[1].root:
         failures += _compare_formats(answers[0], answers[1])
     return failures
+
+
+def _ledger(run: Run, answer: Answer) -> None:
+    """Note what a successful write made on the target, whatever the case expected of it.
+
+    Records are listed even when the check fails: a target that accepts what it should
+    refuse still holds the record.  An update is listed too, as a changed record:
+    createOrUpdate logs an interaction on the record it updates (L-C11), and the target
+    does not say that interaction's id.
+    """
+    if answer.root == "updateConsResponse":  # logInteraction (L-L8)
+        found, iid = lookup(answer.tree, "interaction_id")
+        if found and isinstance(iid, str) and iid:
+            run.record("interaction", iid, f"cons_id {lookup(answer.tree, 'cons_id')[1]}")
+        return
+    if answer.root != "createOrUpdateConsResponse":
+        return
+    found, cons_id = lookup(answer.tree, "cons_id")
+    if not found or not isinstance(cons_id, str) or not cons_id:
+        return
+    if any(c["id"] == cons_id and c["kind"].startswith("constituent") for c in run.created):
+        return  # made or changed earlier in this check: listed already
+    lo = run.target.profile.luminate
+    fixture = lo is not None and lo.constituent is not None and cons_id == lo.constituent.cons_id
+    # L-C9 fixes the update's message; anything else is a create.
+    if fixture or lookup(answer.tree, "message")[1] == "User updated.":
+        run.record("constituent-changed", cons_id, "updated by createOrUpdate, with an interaction logged")
+    else:
+        sent = dict(parse_qsl(answer.http.exchange.request_body, keep_blank_values=True))
+        run.record("constituent", cons_id, sent.get("primary_email", ""))
 
 
 def _compare_formats(xml: Answer, json_: Answer) -> list[Failure]:

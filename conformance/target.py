@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from conformance.plan import HOST_NOT_LISTED, WRITES_FORBIDDEN
 from conformance.profile import Profile, Secrets
 from conformance.redaction import Redactor
 from conformance.transport import HttpClient, RequestBudget
@@ -38,31 +39,71 @@ class Ledger:
             self.items.append(item)
 
 
+#: Room for each worker's unique numbers: worker i numbers from i * this + 1.
+WORKER_SPAN = 1_000_000
+
+
+def worker_share(total: int | None, worker: int, workers: int) -> int | None:
+    """This worker's part of a run-wide request budget; the parts sum to ``total``."""
+    if total is None:
+        return None
+    return total // workers + (1 if worker < total % workers else 0)
+
+
 class Target:
-    def __init__(self, profile: Profile, secrets: Secrets, run_id: str | None = None) -> None:
+    """The target as one process sees it.
+
+    With pytest-xdist each of ``workers`` processes holds its own Target; the
+    profile's request budget and rate are run-wide, so each gets its share of both,
+    and its unique numbers come from its own range (emails never collide between
+    workers on one target).
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        secrets: Secrets,
+        run_id: str | None = None,
+        *,
+        worker: int = 0,
+        workers: int = 1,
+    ) -> None:
         self.profile = profile
         self.secrets = secrets
         self.run_id = run_id or uuid.uuid4().hex[:10]
         self.redactor = Redactor(secrets.values())
-        self.budget = RequestBudget(profile.request_budget, profile.rate_limit_per_second)
+        rate = profile.rate_limit_per_second
+        self.budget = RequestBudget(
+            worker_share(profile.request_budget, worker, workers),
+            rate / workers if rate else None,
+        )
         self.http = HttpClient(
             self.redactor,
             connect_timeout=profile.connect_timeout,
             read_timeout=profile.read_timeout,
             max_body=profile.max_body_bytes,
             budget=self.budget,
+            refuse_writes=self.write_refusal(),
         )
         self.ledger = Ledger()
         self.kognitiv_ids: set[str] = set()
-        self._counter = itertools.count(1)
+        self._counter = itertools.count(worker * WORKER_SPAN + 1)
         self._base = self._bindings()
 
     def unique(self) -> int:
         return next(self._counter)
 
+    def write_refusal(self) -> str | None:
+        """Why this target must receive no write, or None when writes may be sent."""
+        if not self.profile.writes_allowed:
+            return WRITES_FORBIDDEN
+        if not self.host_allowed():
+            return HOST_NOT_LISTED
+        return None
+
     def host_allowed(self) -> bool:
         """Write cases run only against hosts the profile declares (staging guard)."""
-        hosts = set(self.profile.hosts)
+        hosts = {h.lower() for h in self.profile.hosts}  # urlsplit lower-cases hostnames
         urls = []
         if self.profile.luminate:
             urls.append(self.profile.luminate.site)
