@@ -88,7 +88,9 @@ def _read_json(http: HttpAnswer, mtype: str) -> Answer:
     except json.JSONDecodeError as exc:
         failures.append(
             Failure(
-                "L-T10", "$", f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                "L-T10",
+                "$",
+                f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                 malformed=True,
             )
         )
@@ -151,7 +153,9 @@ def _read_xml(http: HttpAnswer, mtype: str) -> Answer:
         element = parse_xml(body, "the answer")
     except etree.XMLSyntaxError as exc:
         failures.append(
-            Failure("L-T9", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}", malformed=True)
+            Failure(
+                "L-T9", f"line {exc.lineno}", f"the answer is not well-formed XML: {exc.msg}", malformed=True
+            )
         )
         return Answer(http.status, "xml", None, None, http, failures)
     qname = etree.QName(element)

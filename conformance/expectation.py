@@ -12,8 +12,8 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -111,7 +111,8 @@ def check_field(tree: Any, path: str, matcher: Any, ctx: Context, root: str) -> 
         other = substitute(matcher["same_as"], ctx.bindings)
         other_found, other_value = lookup(tree, other)
         if (found, value) != (other_found, other_value):
-            shown = f"{_show(found, value, ctx)} differs from {other} ({_show(other_found, other_value, ctx)})"
+            theirs = _show(other_found, other_value, ctx)
+            shown = f"{_show(found, value, ctx)} differs from {other} ({theirs})"
             return [Failure("", where, shown)]
         return []
     problem = match(found, value, matcher, ctx)
@@ -226,7 +227,9 @@ def _check_signature(location: str, target: str, ctx: Context) -> list[Failure]:
     exact = f"{target}{joiner}ts={ts}&sig={sig}"
     if location != exact:
         # "nothing else changed": only ts and sig may be appended to the given URL.
-        failures.append(Failure("L-T13", "Location", f"{location!r} is not the given URL plus ts and sig ({exact!r})"))
+        failures.append(
+            Failure("L-T13", "Location", f"{location!r} is not the given URL plus ts and sig ({exact!r})")
+        )
     if not ts.isdigit() or abs(int(ts) - time.time()) > ctx.clock_tolerance:
         failures.append(Failure("L-T13", "Location ts", f"{ts!r} is not the current Unix time in seconds"))
     if not re.fullmatch(r"[0-9a-f]{40}", sig):

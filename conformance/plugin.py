@@ -422,7 +422,7 @@ class Conformance:
             return
         terminalreporter.section(f"errored checks ({len(errored)}): nothing is known about their clauses")
         for report in errored[:50]:
-            event = next(
+            event: dict[str, Any] = next(
                 (json.loads(str(v)) for k, v in report.user_properties if k == "conformance_event"), {}
             )
             reason = event.get("reason") or event.get("message") or "see the event file"

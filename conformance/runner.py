@@ -186,12 +186,10 @@ def _step(run: Run, step: Step, setup: bool = False) -> list[Failure]:
     request = step.request
     if run.check.case.api == "kognitiv" or request.get("api") == "kognitiv":
         return _soap_step(run, step)
-    if run.check.format == "pair":
-        # A setup step prepares, it is not the call under test: sent once (a write sent
-        # twice would not even give comparable answers).
-        formats = ["xml"] if setup else ["xml", "json"]
-    else:
-        formats = [run.check.format]
+    # A setup step prepares, it is not the call under test: in a pair cell it is sent
+    # once (a write sent twice would not even give comparable answers).
+    pair = ["xml"] if setup else ["xml", "json"]
+    formats = pair if run.check.format == "pair" else [run.check.format]
     failures: list[Failure] = []
     answers = []
     for fmt in formats:

@@ -83,6 +83,9 @@ def _loader_class(lines: dict[int, int], key_lines: dict[tuple[int, Any], int]) 
                 key_lines[(id(mapping), key)] = line
             return mapping
 
+        def construct_text(self, node: yaml.Node) -> str:
+            return str(self.construct_scalar(node))  # type: ignore[arg-type]
+
         def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
             seq = super().construct_sequence(node, deep=deep)
             lines[id(seq)] = node.start_mark.line + 1
@@ -92,7 +95,7 @@ def _loader_class(lines: dict[int, int], key_lines: dict[tuple[int, Any], int]) 
     LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_sequence)
     # Dates stay text: the schemas speak of text, and PyYAML's date constructor raises a
     # bare ValueError (no line) for a date-shaped value that is no date (2025-02-30).
-    LineLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+    LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_text)
     return LineLoader
 
 
