@@ -141,7 +141,6 @@ def pytest_configure(config: pytest.Config) -> None:
         budget,
         _hypothesis_seed(config),
     )
-    _load_budget(config, budget)
     config.stash[settings_key] = settings
     from conformance.catalogue import load_catalogue
 
@@ -272,6 +271,7 @@ class Conformance:
         self._server: Any = None
         self._writer: Any = None
         self._errored: list[str] = []
+        self._budget_loaded = False
         # One run id for the whole run: xdist workers get the controller's.
         self.run_id: str = workerinput["conformance_run_id"] if workerinput else uuid.uuid4().hex[:10]
         # Workers split the profile's run-wide request budget and rate (see Target).
@@ -492,6 +492,11 @@ class Conformance:
         return Redactor(self.secrets.values()).redact(text)
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+        if file_path.suffix == ".py" and not self._budget_loaded:
+            # Hypothesis costs about a second to import: load the budget only when a
+            # property module is about to be imported (its @settings copy the default).
+            _load_budget(parent.config, self.settings.budget)
+            self._budget_loaded = True
         if file_path.suffix not in (".yaml", ".yml"):
             return None
         resolved = file_path.resolve()
