@@ -259,6 +259,10 @@ def _selftest(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("conformance: -n must be 1 or more", file=sys.stderr)
         return EXIT_USAGE
+    for given, kind in ((args.cases, "directory"), (args.profile, "file")):
+        if given is not None and not (given.is_dir() if kind == "directory" else given.is_file()):
+            print(f"conformance: {given}: no such {kind}", file=sys.stderr)
+            return EXIT_USAGE
     print(f"selftest: the clean reference and {len(faults)} faults, {args.workers} at a time", flush=True)
     report = selftest.selftest(
         faults,

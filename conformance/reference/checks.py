@@ -43,16 +43,17 @@ def require(params: Params, *names: str) -> None:
             raise Refusal(9, f"Missing: {name}.")
 
 
-def require_identifier(params: Params) -> None:
+def require_identifier(params: Params, site: LuminateSite) -> None:
     """L-K1: an administrator names the constituent by at least one identifier."""
     if not any(params.has(name) for name in IDENTIFIERS):
-        raise Refusal(9, "One of cons_id, member_id or primary_email is required.")
+        code = 16 if site.fault("no-identifier-code-16") else 9
+        raise Refusal(code, "One of cons_id, member_id or primary_email is required.")
 
 
 # ---- characters XML forbids (35), then repeated parameters (22) ----
 
 
-def screen(params: Params) -> None:
+def screen(params: Params, site: LuminateSite) -> None:
     """The two checks every operation makes between its required and value stages.
 
     Names are screened as well as values: undecodable bytes anywhere in the body are
@@ -61,7 +62,9 @@ def screen(params: Params) -> None:
     """
     for name, value in params.pairs:
         if FORBIDDEN_XML.search(name) or FORBIDDEN_XML.search(value):
-            raise Refusal(35)
+            if site.fault("forbidden-chars-stored"):
+                break
+            raise Refusal(22 if site.fault("forbidden-chars-code-22") else 35)
     repeated = params.repeated()
     if repeated is not None:
         raise Refusal(22, f"Parameter {repeated} was given more than once.")
@@ -90,57 +93,85 @@ class InteractionInput:
         )
 
 
-def interaction_input(params: Params, site: LuminateSite) -> InteractionInput:
-    """L-L2 to L-L7 (and L-C12 for createOrUpdate): defaults type 0, category 0, count 1."""
-    subject = params.first("interaction_subject")
-    if subject is not None and len(subject) > MAX_SUBJECT:
-        raise Refusal(23, f"interaction_subject is longer than {MAX_SUBJECT} characters.")
-    body = params.first("interaction_body")
-    if body is not None and len(body) > MAX_BODY:
-        raise Refusal(30, f"interaction_body is longer than {MAX_BODY} characters.")
+def _utf8_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
-    type_id = 0
+
+def interaction_input(params: Params, site: LuminateSite, *, subject_limit: bool = True) -> InteractionInput:
+    """L-L2 to L-L7 (and L-C12 for createOrUpdate): defaults type 0, category 0, count 1.
+
+    ``subject_limit`` is False only for the deliberate mistake of a createOrUpdate that
+    forgets the subject limit (fault ``createorupdate-subject-unchecked``).
+    """
+    subject = params.first("interaction_subject")
+    body = params.first("interaction_body")
+    if site.fault("text-trimmed"):
+        subject, body = (None if t is None else t.strip() for t in (subject, body))
+    if subject is not None and subject_limit:
+        length = len(subject)
+        if site.fault("subject-bytes"):
+            length = _utf8_length(subject)
+        if site.fault("subject-utf16"):
+            length = len(subject.encode("utf-16-le", "surrogatepass")) // 2
+        if length > MAX_SUBJECT + (1 if site.fault("subject-81-accepted") else 0):
+            if not site.fault("subject-truncated"):
+                raise Refusal(23, f"interaction_subject is longer than {MAX_SUBJECT} characters.")
+            subject = subject[:MAX_SUBJECT]
+    if body is not None:
+        length = _utf8_length(body) if site.fault("body-bytes") else len(body)
+        if length > MAX_BODY + (1 if site.fault("body-1501-accepted") else 0):
+            code = 23 if site.fault("body-code-23") else 30
+            raise Refusal(code, f"interaction_body is longer than {MAX_BODY} characters.")
+
+    type_id = min(site.custom_interaction_types, default=0) if site.fault("default-type-custom") else 0
     text = params.first("interaction_type_id")
     if text is not None:
         parsed = non_negative(text)
         # L-L5: only 0 ("Other") and the site's custom types may be logged through the
         # API; the standard, non-custom types are refused like unknown ones.
-        if parsed is None or (parsed != 0 and parsed not in site.custom_interaction_types):
-            raise Refusal(26, "interaction_type_id is not 0 or a custom interaction type of this site.")
+        known = parsed == 0 or parsed in site.custom_interaction_types or site.fault("type-unchecked")
+        if parsed is None or not known:
+            code = 29 if site.fault("type-code-29") else 26
+            raise Refusal(code, "interaction_type_id is not 0 or a custom interaction type of this site.")
         type_id = parsed
 
     category_id = 0
     text = params.first("interaction_cat_id")
     if text is not None:
         parsed = non_negative(text)
-        if parsed is None or parsed not in site.security_categories:
-            raise Refusal(29, "interaction_cat_id names no security category of this site.")
+        known = parsed in site.security_categories or site.fault("category-unchecked")
+        if parsed is None or not known:
+            code = 26 if site.fault("category-code-26") else 29
+            raise Refusal(code, "interaction_cat_id names no security category of this site.")
         category_id = parsed
 
-    count = 1
+    count = 0 if site.fault("default-count-0") else 1
     text = params.first("interaction_count")
     if text is not None:
         parsed = non_negative(text)
-        if parsed is None or parsed > MAX_SMALL_INT:
+        if site.fault("count-negative-accepted") and re.fullmatch("-[0-9]+", text):
+            parsed = int(text)
+        if parsed is None or parsed > MAX_SMALL_INT or (parsed == 0 and site.fault("count-zero-refused")):
             raise Refusal(22, "interaction_count is not a non-negative integer.")
         count = parsed
 
     return InteractionInput(subject, body, type_id, category_id, count)
 
 
-def group_ids(params: Params, name: str) -> tuple[int, ...]:
+def group_ids(params: Params, name: str, site: LuminateSite) -> tuple[int, ...]:
     """L-C14: a comma-separated list of at most 1000 ids, each 1000 or more."""
     text = params.first(name)
     if text is None:
         return ()
     entries = text.split(",")
-    if len(entries) > MAX_GROUP_IDS:
+    if len(entries) > MAX_GROUP_IDS + (1 if site.fault("groups-1001-accepted") else 0):
         raise Refusal(23, f"{name} holds more than {MAX_GROUP_IDS} ids.")
+    lowest = 0 if site.fault("groups-below-1000-accepted") else FIRST_USER_GROUP
     ids: list[int] = []
     for entry in entries:
         # Blanks around an entry ("1001, 1002") are forgiven; an empty entry is not.
         parsed = non_negative(entry.strip())
-        if parsed is None or parsed < FIRST_USER_GROUP:
+        if parsed is None or parsed < lowest:
             raise Refusal(22, f"{name} holds an entry that is not a group id of {FIRST_USER_GROUP} or more.")
         ids.append(parsed)
     return tuple(ids)

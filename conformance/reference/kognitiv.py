@@ -23,6 +23,7 @@ from lxml import etree
 from conformance.profile import Profile, Secrets
 from conformance.reference.database import Database
 from conformance.reference.envelope import (
+    SOAP12,
     Call,
     EnvelopeError,
     SoapVersion,
@@ -32,6 +33,7 @@ from conformance.reference.envelope import (
     parse_call,
     version_for_content_type,
 )
+from conformance.reference.fault import FaultSet
 from conformance.reference.kognitiv_rules import (
     OPERATION,
     InteractionRules,
@@ -71,6 +73,8 @@ class KognitivService:
         if kg is None:
             raise ValueError(f"profile {profile.name!r} has no kognitiv section")
         self._namespace = kg.namespace
+        # Deliberate mistakes switched on for `conformance selftest` (fault.py).
+        self.faults = FaultSet(profile.faults)
         self._rules = InteractionRules(
             token=secrets[kg.token],
             no_permission_token=secrets.get(kg.no_permission_token),
@@ -78,6 +82,7 @@ class KognitivService:
             inactive_accounts=frozenset(a for a in (kg.inactive_account,) if a is not None),
             location=kg.location,
             interaction_type=kg.interaction_type,
+            faults=self.faults,
         )
         self._secrets = secrets
         self._db = db
@@ -85,7 +90,7 @@ class KognitivService:
         with db.transaction() as conn:
             conn.execute(_SCHEMA)
 
-    def handle(  # noqa: PLR0917 - the positional signature is the app's calling convention
+    def handle(  # the positional signature is the app's calling convention
         self,
         http_method: str,
         query: str,
@@ -114,7 +119,10 @@ class KognitivService:
     def _get(self, query: str, service_url: str) -> Reply:
         # ASP.NET accepts ?WSDL in any letter case, with or without a value.
         if any(key.lower() == "wsdl" for key, _ in parse_qsl(query, keep_blank_values=True)):
-            return Reply(200, self._description.render(service_url), _WSDL_TYPE)
+            document = self._description.render(service_url)
+            if self.faults("wsdl-input-renamed"):
+                document = document.replace(b'name="preqRecordInteraction"', b'name="request"')
+            return Reply(200, document, _WSDL_TYPE)
         return Reply(200, self._help_page(service_url), "text/html; charset=utf-8")
 
     def _post(self, headers: Mapping[str, str], body: bytes, oversize: bool) -> Reply:
@@ -124,9 +132,14 @@ class KognitivService:
         try:
             call = parse_call(body, content_type)
         except EnvelopeError as exc:
+            if self.faults("malformed-envelope-200"):
+                return self._result(exc.version, ReturnCode.UNDEFINED_ERROR, NO_INTERACTION)
             return fault(exc.version, str(exc))
+        if call.version is SOAP12 and self.faults("soap12-refused"):
+            return fault(call.version, "SOAP 1.2 is not supported")
         # The Body's element is the operation, whatever SOAPAction says (K-F1 DECIDED).
-        if etree.QName(call.operation) != etree.QName(self._namespace, OPERATION):
+        known = etree.QName(call.operation) == etree.QName(self._namespace, OPERATION)
+        if not known and not self.faults("unknown-operation-recorded"):
             return fault(call.version, f"unknown operation {name_of(call.operation)}")
         try:
             return self._record(call)
@@ -137,9 +150,11 @@ class KognitivService:
     def _record(self, call: Call) -> Reply:
         request = read_request(call.operation, self._namespace)
         code = self._rules.judge(request)
-        if code is not ReturnCode.SUCCESS:
+        if code != ReturnCode.SUCCESS:
             logger.debug("RecordInteraction answered ReturnCode %d", code)
-            return self._result(call.version, code, NO_INTERACTION)
+            if self.faults("business-error-fault"):
+                return fault(call.version, f"RecordInteraction failed with code {code}")
+            return self._result(call.version, code, 0 if self.faults("failure-id-zero") else NO_INTERACTION)
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO kognitiv_interaction"
@@ -157,18 +172,26 @@ class KognitivService:
             interaction_id = cursor.lastrowid
             if interaction_id is None or interaction_id <= 0:
                 raise RuntimeError("SQLite returned no row id for the new interaction")
+            if self.faults("interaction-id-repeats"):
+                first = conn.execute(
+                    "SELECT MIN(interaction_id) FROM kognitiv_interaction WHERE account_id = ?",
+                    (request.account_id,),
+                ).fetchone()
+                interaction_id = int(first[0])
             # Rendered inside the transaction: if the answer cannot be built, the row
             # is rolled back, so a Fault never leaves a recorded interaction behind.
             reply = self._result(call.version, ReturnCode.SUCCESS, interaction_id)
         logger.debug("RecordInteraction recorded interaction %d", interaction_id)
         return reply
 
-    def _result(self, version: SoapVersion, code: ReturnCode, interaction_id: int) -> Reply:
+    def _result(self, version: SoapVersion, code: int, interaction_id: int) -> Reply:
         ns = self._namespace
         response = etree.Element(etree.QName(ns, f"{OPERATION}Response"), nsmap={None: ns})
-        result = etree.SubElement(response, etree.QName(ns, f"{OPERATION}Result"))
+        result_name = f"{OPERATION}Return" if self.faults("result-renamed") else f"{OPERATION}Result"
+        result = etree.SubElement(response, etree.QName(ns, result_name))
         etree.SubElement(result, etree.QName(ns, "ReturnCode")).text = str(int(code))
-        etree.SubElement(result, etree.QName(ns, "InteractionId")).text = str(interaction_id)
+        if code == ReturnCode.SUCCESS or not self.faults("interaction-id-omitted"):
+            etree.SubElement(result, etree.QName(ns, "InteractionId")).text = str(interaction_id)
         return Reply(200, answer(version, response), version.content_type)
 
     def _log_internal_error(self) -> None:
@@ -197,8 +220,9 @@ class KognitivService:
             f"</{OPERATION}></soap:Body></soap:Envelope>"
         )
         e = html.escape
+        title = "Interaction Service" if self.faults("control-help-page-title") else "Interaction"
         page = (
-            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Interaction</title></head><body>"
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
             "<h1>Interaction</h1>"
             f"<p>Operation: <b>{OPERATION}</b> (SOAP 1.1 and SOAP 1.2, namespace {e(ns)}).</p>"
             f"<p>Service description: <a href='{e(service_url)}?WSDL'>{e(service_url)}?WSDL</a></p>"

@@ -16,6 +16,7 @@ from enum import IntEnum
 from lxml import etree
 
 from conformance.reference.envelope import XSI_NS
+from conformance.reference.fault import NO_FAULTS, FaultSet
 
 #: Limits of the seed page, in characters (code points): K-V1 and K-V2.
 ACCOUNT_ID_MAX = 60
@@ -94,29 +95,57 @@ class InteractionRules:
     inactive_accounts: Collection[str]
     location: str
     interaction_type: str
+    # Deliberate mistakes switched on for `conformance selftest` (fault.py).
+    faults: FaultSet = NO_FAULTS
 
-    def judge(self, request: InteractionRequest) -> ReturnCode:
-        """The first fault in K-O1's order, or SUCCESS.  Comparisons are exact (K-E1)."""
+    def judge(self, request: InteractionRequest) -> int:
+        """The first fault in K-O1's order, or SUCCESS.  Comparisons are exact (K-E1).
+
+        The answer is a :class:`ReturnCode` except under the deliberate mistake
+        "note-code-400", which answers a code the vendor's page does not list.
+        """
+        fault = self.faults
         token = request.token
+        if token is not None and fault("token-trimmed"):
+            token = token.strip()
+        if token and fault("token-case-insensitive"):
+            token = self.token if token.lower() == self.token.lower() else token
         if not token:
             return ReturnCode.INVALID_TOKEN
         # Both comparisons always run, so the timing does not tell the two tokens apart.
         valid, unpermitted = _same(token, self.token), _same(token, self.no_permission_token)
         if not (valid or unpermitted):
             return ReturnCode.INVALID_TOKEN
-        if not valid:
+        if not valid and not fault("permission-unchecked"):
             return ReturnCode.NO_PERMISSION
+        if fault("location-before-account") and request.location != self.location:
+            return ReturnCode.INVALID_LOCATION
         account = request.account_id
+        if account is None and fault("account-missing-code-1"):
+            return ReturnCode.UNDEFINED_ERROR
+        if account is not None and len(account) > ACCOUNT_ID_MAX and fault("account-length-code-1"):
+            return ReturnCode.UNDEFINED_ERROR
         if not account or len(account) > ACCOUNT_ID_MAX:
             return ReturnCode.INVALID_ACCOUNT  # K-V1 DECIDED: 300
-        if account in self.inactive_accounts:
-            return ReturnCode.INACTIVE_ACCOUNT
-        if account not in self.active_accounts:
+        if account in self.inactive_accounts and not fault("inactive-accepted"):
+            return ReturnCode.INVALID_ACCOUNT if fault("inactive-code-300") else ReturnCode.INACTIVE_ACCOUNT
+        if account not in self.active_accounts and account not in self.inactive_accounts:
             return ReturnCode.INVALID_ACCOUNT
-        if request.location != self.location:
+        if request.location is None and fault("missing-location-code-1"):
+            return ReturnCode.UNDEFINED_ERROR
+        if request.location != self.location and not fault("location-unchecked"):
             return ReturnCode.INVALID_LOCATION  # missing too (K-V3)
-        if request.interaction_type != self.interaction_type:
+        if request.interaction_type != self.interaction_type and not fault("interaction-type-unchecked"):
             return ReturnCode.INVALID_INTERACTION_TYPE  # missing too (K-V3)
-        if request.note is not None and len(request.note) > NOTE_MAX:
-            return ReturnCode.UNDEFINED_ERROR  # K-V2 DECIDED: 1
+        if request.note is not None and _note_length(request.note, fault) > NOTE_MAX:
+            return 400 if fault("note-code-400") else ReturnCode.UNDEFINED_ERROR  # K-V2 DECIDED: 1
         return ReturnCode.SUCCESS
+
+
+def _note_length(note: str, fault: FaultSet) -> int:
+    """K-V2 counts characters (code points); the faults count what real services count."""
+    if fault("note-bytes"):
+        return len(note.encode("utf-8"))
+    if fault("note-utf16"):
+        return len(note.encode("utf-16-le")) // 2
+    return len(note) - (1 if fault("note-257-accepted") else 0)

@@ -22,7 +22,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from conformance.profile import Profile, Secrets
 from conformance.reference import constituent, interaction, session
@@ -65,9 +65,22 @@ def _same(given: str, expected: str) -> bool:
     )
 
 
-def _now() -> str:
+def _now(site: LuminateSite) -> str:
     """Local time with its UTC offset and milliseconds, e.g. 2026-11-22T16:43:35.159+00:00."""
+    if site.fault("creation-date-no-offset"):
+        return datetime.now().isoformat(timespec="milliseconds")
+    if site.fault("creation-date-wrong-zone"):
+        return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "-06:00"
+    if site.fault("creation-date-no-millis"):
+        return datetime.now().astimezone().isoformat(timespec="seconds")
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 class LuminateService:
@@ -79,7 +92,7 @@ class LuminateService:
     def __repr__(self) -> str:
         return f"LuminateService({self.site!r})"
 
-    def handle(  # noqa: PLR0917 (the ASGI app's calling convention, fixed by the brief)
+    def handle(  # the ASGI app's calling convention
         self,
         servlet: str,
         http_method: str,
@@ -90,7 +103,7 @@ class LuminateService:
     ) -> Reply:
         # An oversize body was cut short: its parameters cannot be trusted, so only the
         # query string is read (it may still ask for JSON or a redirect).
-        params = parse(None if oversize else content_type, b"" if oversize else body, query)
+        params = parse(None if oversize else content_type, b"" if oversize else body, query, self.site.fault)
         try:
             return self._handle(servlet, http_method, params, oversize)
         except Exception as exc:
@@ -99,17 +112,21 @@ class LuminateService:
             frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
             where = f"{frame.filename}:{frame.lineno}" if frame else "?"
             log.error("luminate %s: unexpected %s at %s", servlet, type(exc).__name__, where)
-            return self._answer(servlet, params, error_tree(1, "Unable to process request."), ok=False)
+            return self._answer(servlet, params, self._error(1, "Unable to process request."), ok=False)
 
     def _handle(self, servlet: str, http_method: str, params: Params, oversize: bool) -> Reply:
         if servlet not in (CLIENT, SERVER):
             body, ctype = render(error_tree(1, "Unknown servlet."), params.first("response_format") == "json")
             return Reply(404, body, ctype)
-        if http_method != "POST":  # L-T2: 405 whatever else is wrong, and never redirected
-            body, ctype = render(
-                error_tree(1, "Unable to process request: only POST is allowed."),
-                params.first("response_format") == "json",
-            )
+        site = self.site
+        # L-T2: 405 whatever else is wrong, and never redirected
+        if http_method != "POST" and not (http_method == "GET" and site.fault("get-allowed")):
+            tree = self._error(1, "Unable to process request: only POST is allowed.")
+            if site.fault("non-post-403"):
+                return self._answer(servlet, params, tree, ok=False)
+            if site.fault("redirect-405") and servlet == CLIENT and target(params, False, site.fault):
+                return self._answer(servlet, params, tree, ok=False)
+            body, ctype = render(tree, params.first("response_format") == "json", site.fault)
             return Reply(405, body, ctype, (("Allow", "POST"),))
         try:
             if oversize:
@@ -117,29 +134,48 @@ class LuminateService:
             with self._db.transaction() as conn:
                 tree = self._call(servlet, params, Store(conn))
         except Refusal as refusal:
-            return self._answer(servlet, params, error_tree(refusal.code, refusal.message), ok=False)
-        return self._answer(servlet, params, tree, ok=True)
+            return self._answer(servlet, params, self._error(refusal.code, refusal.message), ok=False)
+        # An operation answers an errorResponse itself only when a deliberate mistake
+        # (fault "half-write-email") keeps what it wrote; it is an error all the same.
+        return self._answer(servlet, params, tree, ok=tree.name != "errorResponse")
+
+    def _error(self, code: int, message: str) -> Element:
+        return error_tree(code, message, self.site.fault)
 
     def _call(self, servlet: str, params: Params, store: Store) -> Element:
         site = self.site
         api_key = params.first("api_key")
+        if api_key is None and site.fault("api-key-optional"):
+            api_key = site.api_key
+        if api_key is not None and site.fault("api-key-case-insensitive"):
+            api_key = site.api_key if api_key.lower() == site.api_key.lower() else api_key
         if api_key is None or not _same(api_key, site.api_key):
             raise Refusal(2)  # L-T4
+        if site.fault("method-before-v") and self._operation(servlet, params.first("method")) is None:
+            raise Refusal(6)
         version = params.first("v")
+        if site.fault("v-not-checked"):
+            version = "1.0"
         if version is None:
-            raise Refusal(9, "Missing: v.")  # L-T5
-        if version != "1.0":
+            raise Refusal(22 if site.fault("v-missing-code-22") else 9, "Missing: v.")  # L-T5
+        if version != "1.0" and not (site.fault("v-numeric") and _as_number(version) == 1.0):
             raise Refusal(22, "v must be 1.0.")
         name = params.first("method")
+        if name is None and site.fault("missing-method-code-9"):
+            raise Refusal(9, "Missing: method.")
         operation = self._operation(servlet, name)
         if operation is None:
-            raise Refusal(6)  # L-T3: names are case-sensitive
+            # L-T3: names are case-sensitive
+            raise Refusal(1 if name is not None and site.fault("unknown-method-code-1") else 6)
         caller = None if name in _SESSION_METHODS else self._authenticate(servlet, params, store)
-        return operation(Call(site, store, params, caller, _now()))
+        return operation(Call(site, store, params, caller, _now(site)))
 
     def _operation(self, servlet: str, name: str | None) -> Operation | None:
         if name is None:
             return None
+        if self.site.fault("method-case-insensitive"):
+            known = [*_SESSION_METHODS, *_OPERATIONS]
+            name = next((m for m in known if m.lower() == name.lower()), name)
         if servlet == CLIENT and name in _SESSION_METHODS:
             return _SESSION_METHODS[name]
         if name in OBSERVATIONS and name not in self.site.observations:
@@ -149,27 +185,59 @@ class LuminateService:
     def _authenticate(self, servlet: str, params: Params, store: Store) -> Caller:
         if servlet == SERVER:
             # L-A1, L-A6: only an API administrator; other admins and constituents get 3.
+            site = self.site
             login_name, password = params.first("login_name"), params.first("login_password")
+            if login_name is None and site.fault("admin-login-optional"):
+                return Caller(site.api_admin.cons_id, admin=True)
             if login_name is None or password is None:
                 raise Refusal(3, "login_name and login_password of an API administrator are required.")
             account = store.authenticate(login_name, password, "api_admin")
+            if account is None and site.fault("admin-password-unchecked"):
+                account = site.api_admin.cons_id if login_name == site.api_admin.user_name else None
+            if account is None and site.fault("server-accepts-any-admin"):
+                account = store.authenticate(login_name, password, "admin")
+            if account is None and site.fault("server-accepts-constituent"):
+                account = store.authenticate(login_name, password, "constituent")
             if account is None:
                 raise Refusal(3)
             return Caller(account, admin=True)
         # L-A3: a live constituent session; ``auth`` decides when both tokens are given.
-        token = params.first("auth") or params.first("sso_auth_token")
+        token = params.first("auth")
+        if token is None and not self.site.fault("sso-token-ignored"):
+            token = params.first("sso_auth_token")
         owner = None if token is None else store.session_owner(token)
+        if owner is None and token is not None and self.site.fault("auth-any-token"):
+            owner = self.site.constituent.cons_id if self.site.constituent else None
         if owner is None:
             raise Refusal(5)
         return Caller(owner, admin=False)
 
     def _answer(self, servlet: str, params: Params, tree: Element, ok: bool) -> Reply:
-        if servlet == CLIENT:  # L-T12: the Server API ignores redirect parameters
-            url = target(params, success=ok)
+        site = self.site
+        # L-T12: the Server API ignores redirect parameters
+        redirects = servlet == CLIENT or site.fault("redirect-on-server")
+        if redirects and not site.fault("redirect-ignored"):
+            url = target(params, ok, site.fault)
             if url is not None:
-                where = location(url, params.flag("sign_redirects"), self.site.secret_key, int(time.time()))
+                sign = params.flag("sign_redirects")
+                where = location(url, sign, site.secret_key, int(time.time()), site.fault)
                 return Reply(302, b"", None, (("Location", where),))
         # L-T6: exactly "json" asks for JSON; anything else gets the XML default.
-        body, ctype = render(tree, params.first("response_format") == "json")
-        status = 200 if ok or params.flag("suppress_response_codes") else 403  # L-T7
-        return Reply(status, body, ctype)
+        response_format = params.first("response_format")
+        if response_format not in (None, "xml", "json") and site.fault("format-unknown-500"):
+            return Reply(500, b"Internal Server Error: unsupported response_format\n", "text/plain")
+        json_format = response_format == "json" and not site.fault("json-ignored")
+        body, ctype = render(tree, json_format, site.fault)
+        return Reply(self._status(servlet, params, ok), body, ctype)
+
+    def _status(self, servlet: str, params: Params, ok: bool) -> int:
+        """L-T7: 200 for a success, 403 for an error unless suppress_response_codes."""
+        site = self.site
+        suppress = params.flag("suppress_response_codes")
+        if site.fault("suppress-lowercase-only"):
+            suppress = params.first("suppress_response_codes") == "true"
+        if site.fault("suppress-ignored") or (site.fault("suppress-client-only") and servlet == SERVER):
+            suppress = False
+        if ok or suppress or site.fault("error-status-200"):
+            return 200
+        return 400 if site.fault("error-status-400") else 403

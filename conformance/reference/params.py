@@ -14,6 +14,7 @@ anyway, and earlier stages (``api_key``, ``method``) still answer first.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -45,27 +46,40 @@ class Params:
         return next((key for key, _ in self.pairs if counts[key] > 1), None)
 
 
-def _pairs(text: str) -> list[tuple[str, str]]:
+def _never(name: str) -> bool:
+    return False
+
+
+def _pairs(text: str, fault: Callable[[str], bool] = _never) -> list[tuple[str, str]]:
+    if fault("form-plus-kept"):
+        text = text.replace("+", "%2B")  # what decoding with unquote, not unquote_plus, amounts to
     return [
         (key, value)
         for key, value in parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
-        if value != ""
+        if value != "" or (key == "cons_id" and fault("empty-identifier-counts"))
     ]
 
 
-def is_form(content_type: str | None) -> bool:
+def is_form(content_type: str | None, fault: Callable[[str], bool] = _never) -> bool:
     if content_type is None:
         return False
+    if fault("form-charset-refused"):
+        return content_type.strip().lower() == FORM
     return content_type.split(";", 1)[0].strip().lower() == FORM
 
 
-def parse(content_type: str | None, body: bytes, query: str) -> Params:
-    """Body parameters (form bodies only) followed by query-string parameters."""
+def parse(
+    content_type: str | None, body: bytes, query: str, fault: Callable[[str], bool] = _never
+) -> Params:
+    """Body parameters (form bodies only) followed by query-string parameters.
+
+    ``fault`` is the site's switch of deliberate mistakes (selftest only).
+    """
     pairs: list[tuple[str, str]] = []
-    if is_form(content_type) and body:
-        pairs += _pairs(body.decode("utf-8", "surrogateescape"))
+    if is_form(content_type, fault) and body:
+        pairs += _pairs(body.decode("utf-8", "surrogateescape"), fault)
     if query:
-        pairs += _pairs(_raw(query))
+        pairs += _pairs(_raw(query), fault)
     return Params(tuple(pairs))
 
 

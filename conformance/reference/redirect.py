@@ -10,13 +10,23 @@ exactly the ``Location`` that is sent.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from conformance.reference.params import Params
 
 
-def target(params: Params, success: bool) -> str | None:
+def _never(name: str) -> bool:
+    return False
+
+
+def target(params: Params, success: bool, fault: Callable[[str], bool] = _never) -> str | None:
     """The URL for this outcome: the specific parameter, else ``redirect``, else none."""
+    if fault("redirect-any-outcome"):
+        names = ("success_redirect", "error_redirect", "redirect")
+        return next((url for url in map(params.first, names) if url is not None), None)
     specific = params.first("success_redirect" if success else "error_redirect")
+    if fault("redirect-no-fallback"):
+        return specific
     return specific if specific is not None else params.first("redirect")
 
 
@@ -34,7 +44,7 @@ def _header_safe(url: str) -> str:
     return "".join(out)
 
 
-def location(url: str, sign: bool, secret: str, now: int) -> str:
+def location(url: str, sign: bool, secret: str, now: int, fault: Callable[[str], bool] = _never) -> str:
     """The ``Location`` header: ``url``, with ``ts`` and ``sig`` appended when signing.
 
     ``sig`` is the lower-case hex SHA-1 of the query string up to and including ``ts``
@@ -48,6 +58,9 @@ def location(url: str, sign: bool, secret: str, now: int) -> str:
     if query and not query.endswith("&"):
         query += "&"
     query += f"ts={now}"
+    signed = query.rsplit("ts=", 1)[0] if fault("sign-without-ts") else query
     # The vendor's scheme (vendor-facts.md), not a choice: SHA-1 of query plus secret.
-    sig = hashlib.sha1((query + secret).encode("utf-8"), usedforsecurity=False).hexdigest()
+    sig = hashlib.sha1((signed + secret).encode("utf-8"), usedforsecurity=False).hexdigest()
+    if fault("sign-uppercase-hex"):
+        sig = sig.upper()
     return f"{path}?{query}&sig={sig}{hash_mark}{fragment}"

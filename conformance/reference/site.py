@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.profile import Account, Group, Profile, Secrets
+from conformance.reference.fault import NO_FAULTS, FaultSet
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,19 @@ class LuminateSite:
     # Redirect signing (L-T13) with no secret configured signs with the empty key, so a
     # profile without secret_key still gets well-shaped signatures.
     secret_key: str = field(repr=False)
+    # Deliberate mistakes switched on for `conformance selftest` (fault.py); none in
+    # normal use.
+    faults: FaultSet = NO_FAULTS
+
+    def fault(self, name: str) -> bool:
+        """Whether the named deliberate mistake is switched on (always False normally)."""
+        return self.faults(name)
 
     def __repr__(self) -> str:
         return (
             f"LuminateSite(servlet_base={self.servlet_base!r}, unique_email={self.unique_email}, "
-            f"welcome_mail={self.welcome_mail}, api_admin={self.api_admin!r}, secrets=<hidden>)"
+            f"welcome_mail={self.welcome_mail}, api_admin={self.api_admin!r}, faults={self.faults!r}, "
+            "secrets=<hidden>)"
         )
 
     @property
@@ -91,4 +100,5 @@ class LuminateSite:
             observations=lo.observations,
             api_key=secrets[lo.api_key],
             secret_key=secrets.get(lo.secret_key) or "",
+            faults=FaultSet(profile.faults),
         )

@@ -223,12 +223,13 @@ class Store:
         self,
         *,
         member_id: str | None,
-        primary_email: str,
+        primary_email: str | None,
         first_name: str | None,
         last_name: str | None,
         welcome_sent: bool,
         source: str | None,
         sub_source: str | None,
+        origin: int = ORIGIN_CONSTITUENT_API,
     ) -> int:
         """A record created through the API, with the initial state of L-C15."""
         row = self.conn.execute("SELECT MAX(cons_id) FROM lo_constituent").fetchone()
@@ -239,7 +240,7 @@ class Store:
             primary_email=primary_email,
             first_name=first_name,
             last_name=last_name,
-            origin=ORIGIN_CONSTITUENT_API,
+            origin=origin,
             active_detail=ACTIVE_DETAIL_KNOWN if welcome_sent else ACTIVE_DETAIL_UNKNOWN,
             source=source,
             sub_source=sub_source,
@@ -247,9 +248,23 @@ class Store:
         return cons_id
 
     def update_constituent(
-        self, cons_id: int, *, primary_email: str | None, first_name: str | None, last_name: str | None
+        self,
+        cons_id: int,
+        *,
+        primary_email: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        member_id: str | None = None,
     ) -> None:
-        """Set the given values; ``None`` leaves a field as it is."""
+        """Set the given values; ``None`` leaves a field as it is.
+
+        ``member_id`` is a lookup key that an update never writes (L-C10); only the
+        deliberate mistake "member-id-written-on-update" passes one.
+        """
+        if member_id is not None:
+            self.conn.execute(
+                "UPDATE lo_constituent SET member_id = ? WHERE cons_id = ?", (member_id, cons_id)
+            )
         if primary_email is not None:
             self.conn.execute(
                 "UPDATE lo_constituent SET primary_email = ?, email_key = ? WHERE cons_id = ?",
