@@ -255,10 +255,27 @@ def refuse_dtd(body: bytes, what: str) -> None:
     (billion laughs) or to reach out to external ones (file:///etc/passwd, an
     internal URL).  Nothing is parsed, fetched or expanded; the reason says which.
     """
-    root = _ROOT_START.search(body)
-    prolog = body[: root.start()] if root else body
-    if b"<!DOCTYPE" in prolog:
+    prolog = _prolog(body)
+    if b"<!DOCTYPE" in prolog and not _bare_doctype(prolog):
         raise CheckErrored(_dtd_reason(prolog, what))
+
+
+_BARE_DOCTYPE = re.compile(rb"<!DOCTYPE\s+[A-Za-z_:][\w.:-]*\s*>")
+
+
+def _prolog(body: bytes) -> bytes:
+    root = _ROOT_START.search(body)
+    return body[: root.start()] if root else body
+
+
+def _bare_doctype(prolog: bytes) -> bool:
+    """``<!DOCTYPE html>``: no internal subset, no external reference, nothing to expand.
+
+    Such an answer (an HTML error page, say) is parsed and judged on its merits: it is
+    the target failing the clause, not a hostile answer.
+    """
+    start = prolog.find(b"<!DOCTYPE")
+    return bool(_BARE_DOCTYPE.match(prolog, start)) and prolog.count(b"<!DOCTYPE") == 1
 
 
 def parse_xml(body: bytes, what: str) -> Any:
@@ -282,7 +299,9 @@ def parse_xml(body: bytes, what: str) -> Any:
         raise
     # A DOCTYPE the quick scan missed (another encoding, an odd prolog) still shows
     # here; nothing was expanded or fetched while parsing it.
-    if element.getroottree().docinfo.doctype:
+    docinfo = element.getroottree().docinfo
+    bare = _bare_doctype(_prolog(body))
+    if docinfo.doctype and (docinfo.system_url or docinfo.public_id or not bare):
         raise CheckErrored(_dtd_reason(body[:65_536], what))
     return element
 

@@ -521,7 +521,7 @@ class Conformance:
         if call.when != "call" and not (call.when == "setup" and report.skipped):
             return
         if isinstance(item, CaseItem):
-            event = item.event(report, self.target_redactor())
+            event = item.event(report, self.target_redactor().with_values(item.run_secrets))
         else:
             marker = item.get_closest_marker("clauses")
             if marker is None:
@@ -576,6 +576,7 @@ class CaseItem(pytest.Item):
     def __init__(self, *, check: Check, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.check = check
+        self.run_secrets: list[str] = []  # tokens this check learnt (redacted in its output)
         self.verdict: str | None = None
         self.failed_clauses: tuple[str, ...] = ()
         self.exchanges: list[Any] = []
@@ -593,6 +594,7 @@ class CaseItem(pytest.Item):
         except (CheckSkipped, CheckFailed, CheckErrored) as exc:
             if exc.run is not None:
                 self.exchanges, self.created = exc.run.exchanges, exc.run.created
+                self.run_secrets = exc.run.secrets
             if isinstance(exc, CheckSkipped):
                 self.verdict, self.skip = "skipped", exc
                 pytest.skip(exc.reason)
@@ -604,6 +606,7 @@ class CaseItem(pytest.Item):
                 self.failed_clauses = tuple(sorted(named))
             raise
         self.exchanges, self.created = run.exchanges, run.created
+        self.run_secrets = run.secrets
         self.verdict = "passed"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -618,7 +621,7 @@ class CaseItem(pytest.Item):
             lines = [f"{self.check.label}: errored: {exc.reason}"]
         else:
             return str(super().repr_failure(excinfo, style))  # a bug in the suite: full traceback
-        redact = plugin.redact
+        redact = plugin.target_redactor().with_values(self.run_secrets).redact
         for exchange in self.exchanges[-2:]:
             # Redact, then cut: a secret cut in two would no longer be recognised.
             lines.append(f"--- {redact(exchange.label())}")
@@ -626,7 +629,7 @@ class CaseItem(pytest.Item):
             if exchange.status is not None:
                 lines.append(f"< HTTP {exchange.status} {exchange.response_headers.get('content-type', '')}")
                 lines.append(f"< {redact(exchange.response_body)[:2000]}")
-        return redact("\n".join(lines))
+        return str(redact("\n".join(lines)))
 
     def event(self, report: pytest.TestReport, redactor: Any) -> dict[str, Any]:
         from conformance.events import check_event

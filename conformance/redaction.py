@@ -82,6 +82,21 @@ class Redactor:
             ordered = sorted(self._values, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
+    def with_values(self, values: Iterable[str]) -> Redactor:
+        """A redactor for one check: these secrets plus values learnt by the check.
+
+        Tokens learnt at run time (a login per check) stay out of the run-wide redactor:
+        one alternation growing by a token per check made every redaction slower and
+        every ``add`` recompile it (the biggest cost of the harness, bench/suite.py).
+        """
+        child = Redactor()
+        with self._lock:
+            child._values = set(self._values)
+        child.add(*values)
+        if child._pattern is None and self._pattern is not None:
+            child._pattern = self._pattern
+        return child
+
     def redact(self, text: str) -> str:
         if not text:
             return text

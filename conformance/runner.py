@@ -46,6 +46,7 @@ class Run:
     bindings: dict[str, str]
     exchanges: list[Exchange] = field(default_factory=list)
     created: list[dict[str, str]] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
     token: str | None = None
 
     def record(self, kind: str, ident: str, detail: str = "") -> None:
@@ -284,7 +285,7 @@ def _login(run: Run) -> str:
     found, token = lookup(answer.tree, "token")
     if not found or not isinstance(token, str) or not token:
         raise CheckErrored("setup: login answered no token")
-    run.target.redactor.add(token)
+    run.secrets.append(token)  # redacted in this check's output (Redactor.with_values)
     return token
 
 

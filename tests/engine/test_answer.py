@@ -279,3 +279,15 @@ def test_a_json_answer_nested_absurdly_deep_is_errored() -> None:
     with pytest.raises(CheckErrored, match="deep"):
         read_luminate(http('{"a":' * 100_000 + "1" + "}" * 100_000, JSON), "json")
     assert time.monotonic() - started < 2.0
+
+
+def test_an_html_page_is_a_failure_not_a_hostile_answer() -> None:
+    """A bare ``<!DOCTYPE html>`` expands nothing: the page is judged, and fails K-T1."""
+    from conformance.outcome import Exchange
+    from conformance.soap import check_wsdl
+    from conformance.transport import HttpAnswer
+
+    page = b"<!DOCTYPE html><html><body><h1>Interaction</h1></body></html>"
+    http = HttpAnswer(200, {"content-type": "text/html"}, page, Exchange("GET", "u", {}, ""))
+    failures = check_wsdl(http, "https://app.smartbutton.com/Services/")
+    assert failures and {f.clause for f in failures} <= {"K-T1", "K-T2"}
