@@ -295,6 +295,16 @@ class Conformance:
             self.secrets = resolve_secrets(profile, generate_missing=profile.embedded)
         except DataFileError as exc:
             raise pytest.UsageError(str(exc)) from None
+        if profile.embedded and profile.faults:
+            # Refuse a misspelt fault once, before anything runs (the reference would
+            # otherwise fail to start at the first check, once per check).
+            from conformance.reference.fault import UnknownFaultError, lookup
+
+            for name in profile.faults:
+                try:
+                    lookup(name)
+                except UnknownFaultError as exc:
+                    raise pytest.UsageError(f"{path}: faults: {exc}") from None
         return profile
 
     def target(self) -> Target:
