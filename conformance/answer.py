@@ -235,7 +235,8 @@ def normalise(tree: Tree) -> Tree:
         items = [normalise(x) for x in tree]
         return items[0] if len(items) == 1 else items
     if isinstance(tree, dict):
-        return {k: normalise(v) for k, v in sorted(tree.items())}
+        # An element with no children reads as "" from XML and as {} from JSON.
+        return {k: normalise(v) for k, v in sorted(tree.items())} if tree else ""
     return tree
 
 

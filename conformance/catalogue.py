@@ -107,8 +107,18 @@ class Catalogue:
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
-    """Load and check the catalogue (the bundled one by default)."""
-    path = schema_dir() / "clauses.yaml" if path is None else path
+    """Load and check the catalogue (the bundled one by default, read once per process)."""
+    if path is None:
+        return _bundled_catalogue()
+    return _load_catalogue(path)
+
+
+@cache
+def _bundled_catalogue() -> Catalogue:
+    return _load_catalogue(schema_dir() / "clauses.yaml")
+
+
+def _load_catalogue(path: Path) -> Catalogue:
     try:
         loaded = load_yaml(path)
         errors = list(_validator().iter_errors(loaded.data))

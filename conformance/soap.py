@@ -34,7 +34,11 @@ def envelope(namespace: str, fields: Mapping[str, str | None], version: str = "1
     """A RecordInteraction envelope; a field whose value is None is left out."""
     env = SOAP11 if version == "1.1" else SOAP12
     inner = "".join(
-        f"<{name}>{escape(value)}</{name}>" for name, value in fields.items() if value is not None
+        # CR as a character reference: a raw CR is turned into LF by any XML parser, so
+        # the target would count other characters than were sent.
+        f"<{name}>{escape(value, {chr(13): '&#13;'})}</{name}>"
+        for name, value in fields.items()
+        if value is not None
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
