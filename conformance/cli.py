@@ -134,8 +134,12 @@ def _run(args: argparse.Namespace) -> int:
     junit, events, html = reports / "junit.xml", reports / "events.jsonl", reports / "report.html"
     events.unlink(missing_ok=True)  # a stale stream must never be read as this run's
     pytest_args = [str(cases_dir()), *args.cases, "--conformance", f"--junitxml={junit}",
-                   f"--events={events}", "-p", "no:cacheprovider", "-q", "--rootdir", str(Path.cwd()),
-                   "-c", os.devnull]
+                   f"--events={events}", "-p", "no:cacheprovider", "-q",
+                   # Node ids read "cases/auth.yaml::..." wherever the package is installed.
+                   "--rootdir", str(cases_dir().parent), "-c", os.devnull,
+                   # conformance is imported before pytest starts (this very command), so
+                   # pytest cannot rewrite its asserts; it uses none, so the warning is noise.
+                   "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if args.target:
         pytest_args += ["--target", args.target]
     for clause in args.clause:
