@@ -272,6 +272,7 @@ class Conformance:
         self._writer: Any = None
         self._errored: list[str] = []
         self._budget_loaded = False
+        self._ledger_seen = 0
         # One run id for the whole run: xdist workers get the controller's.
         self.run_id: str = workerinput["conformance_run_id"] if workerinput else uuid.uuid4().hex[:10]
         # Workers split the profile's run-wide request budget and rate (see Target).
@@ -539,6 +540,9 @@ class Conformance:
             from conformance.events import property_event
 
             event = property_event(item, report, marker.args, self.target_redactor())
+            created = self._property_records()
+            if created:
+                event["created"] = created
         report.user_properties.extend(
             [
                 ("verdict", event["verdict"]),
@@ -546,6 +550,14 @@ class Conformance:
                 ("conformance_event", json.dumps(event, ensure_ascii=False)),
             ]
         )
+
+    def _property_records(self) -> list[dict[str, str]]:
+        """Records created outside YAML cases since the last property event (the ledger)."""
+        if self._target is None:
+            return []
+        items = self._target.ledger.items
+        new, self._ledger_seen = items[self._ledger_seen :], len(items)
+        return [{"kind": c.kind, "id": c.id, "detail": c.detail} for c in new if not c.by_case]
 
     def target_redactor(self) -> Any:
         from conformance.redaction import Redactor

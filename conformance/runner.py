@@ -52,7 +52,7 @@ class Run:
     def record(self, kind: str, ident: str, detail: str = "") -> None:
         """Note a record the suite created on the target (the run ledger)."""
         self.created.append({"kind": kind, "id": ident, "detail": detail})
-        self.target.ledger.add(Created(kind, ident, self.check.name, detail))
+        self.target.ledger.add(Created(kind, ident, self.check.name, detail, by_case=True))
 
 
 def run_check(check: Check, target: Target) -> Run:

@@ -25,6 +25,9 @@ class Created:
     id: str
     check: str
     detail: str = ""
+    #: Listed by its YAML case's own event; otherwise (properties, their fixtures) by
+    #: the next property event of the same process.
+    by_case: bool = False
 
 
 @dataclass

@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from conformance.resources import cases_dir
 from tests.safety.run import SuiteRun, run_suite, write_profile
 
@@ -88,10 +86,6 @@ def test_every_record_the_cases_create_carries_the_run_id_and_is_listed(tmp_path
     assert f"{ledger[0]['kind']} {ledger[0]['id']}" in run.stdout
 
 
-@pytest.mark.xfail(
-    reason="the hypothesis properties do not list what they create (no `created` in property events)",
-    strict=True,
-)
 def test_every_record_the_properties_create_is_listed(tmp_path: Path) -> None:
     properties = cases_dir() / "properties"
     profile = write_profile(tmp_path, "properties-ledger")
