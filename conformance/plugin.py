@@ -362,6 +362,7 @@ class Conformance:
                 "case_files": file_hashes(discover(self.settings.case_roots)),
                 "catalogue": next(iter(cat.values())),
                 "seed": self.settings.seed,
+                "budget": self.settings.budget,
                 "argv": list(session.config.invocation_params.args),
             }
         )
