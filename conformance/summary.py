@@ -291,7 +291,13 @@ def _conclude(checks: list[CheckResult], waived: Mapping[str, list[Waiver]],
         lead = next((r for r in incomplete if " errored" in r), incomplete[0])
         headline = "incomplete: " + lead.split(" (on ")[0]
         return Conclusion("incomplete", headline, tuple(incomplete), broken_cases=bool(collect_errors))
-    return Conclusion("conforms", "conforms", ())
+    checked = {cid for c in checks if c.verdict in ("passed", "failed") for cid in c.clauses}
+    unchecked = [cid for cid in catalogue.ids() if cid not in checked]
+    # "conforms" speaks only for what was checked: say plainly when that is not the
+    # whole contract (a --clause selection, or clauses whose checks were all skipped).
+    total = len(catalogue)
+    note = (f"{_count(len(unchecked), 'clause')} of {total} not checked by this run",) if unchecked else ()
+    return Conclusion("conforms", "conforms", note)
 
 
 def catalogue_order(catalogue: Catalogue) -> Callable[[str], tuple[int, str]]:
