@@ -84,25 +84,35 @@ class EventWriter:
         self._handle: IO[str] = path.open("w", encoding="utf-8")
         self._lock = threading.Lock()
         self.counts = {"passed": 0, "failed": 0, "errored": 0, "skipped": 0}
+        # The footer's totals, kept as events pass (not re-read from the file at the end).
+        self.created: list[Any] = []
+        self.requests: dict[str, int] = {}
         self.started = time.monotonic()
 
     def write(self, event: Mapping[str, Any]) -> None:
         clean = redact_event(event, self.redactor)
         if clean.get("event") == "check":
             self.counts[clean["verdict"]] = self.counts.get(clean["verdict"], 0) + 1
+            self.created.extend(clean.get("created", []))
+            if clean.get("method"):
+                self.requests[clean["method"]] = self.requests.get(clean["method"], 0) + clean.get(
+                    "requests", 0
+                )
         line = json.dumps(clean, ensure_ascii=False, sort_keys=False)
         with self._lock:
             self._handle.write(line + "\n")
             self._handle.flush()
 
-    def close(self, footer: Mapping[str, Any]) -> None:
+    def close(self, exit_status: int) -> None:
         self.write(
             {
                 "event": "footer",
                 "finished": now_iso(),
                 "duration_s": round(time.monotonic() - self.started, 3),
                 "counts": dict(self.counts),
-                **footer,
+                "exit_status": exit_status,
+                "created": self.created,
+                "requests": self.requests,
             }
         )
         self._handle.close()
@@ -222,22 +232,3 @@ def property_event(item: Any, report: Any, clauses: Iterable[str], redactor: Red
         longrepr = report.longrepr
         event["reason"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
     return event
-
-
-def summarise_footer(path: Path | None, exitstatus: int) -> dict[str, Any]:
-    """Footer facts aggregated from the check events already written."""
-    created: list[Any] = []
-    requests: dict[str, int] = {}
-    if path is not None and path.exists():
-        # split("\n"), not splitlines(): JSON written with ensure_ascii=False keeps
-        # U+0085 and U+2028 raw inside strings, and splitlines() breaks lines there.
-        for line in path.read_text(encoding="utf-8").split("\n"):
-            if not line.strip():
-                continue
-            event = json.loads(line)
-            if event.get("event") != "check":
-                continue
-            created.extend(event.get("created", []))
-            if event.get("method"):
-                requests[event["method"]] = requests.get(event["method"], 0) + event.get("requests", 0)
-    return {"exit_status": exitstatus, "created": created, "requests": requests}

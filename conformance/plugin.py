@@ -415,9 +415,7 @@ class Conformance:
             mark_errored(Path(xmlpath), self._errored)
         if self._writer is None:
             return
-        from conformance.events import summarise_footer
-
-        self._writer.close(summarise_footer(self.settings.events, int(exitstatus)))
+        self._writer.close(int(exitstatus))
         self._writer = None
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
