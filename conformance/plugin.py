@@ -147,6 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
     catalogue = load_catalogue()
     for clause in catalogue:
         config.addinivalue_line("markers", f"{marker_name(clause.id)}: {clause.id} {clause.title}")
+    config.addinivalue_line("markers", "clauses(*ids): the contract clauses a property or test bears on")
     for wanted in settings.clauses:
         try:
             catalogue.get(wanted)
@@ -501,6 +502,21 @@ class Conformance:
 
         return Redactor(self.secrets.values()).redact(text)
 
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """``--clause`` selects properties (``@pytest.mark.clauses``) as it selects YAML checks."""
+        wanted = set(self.settings.clauses)
+        if not wanted:
+            return
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
+        for item in items:
+            marker = None if isinstance(item, CaseItem) else item.get_closest_marker("clauses")
+            unwanted = marker is not None and not wanted & set(marker.args)
+            (drop if unwanted else keep).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         if file_path.suffix == ".py" and not self._budget_loaded:
             # Hypothesis costs about a second to import: load the budget only when a
@@ -537,7 +553,13 @@ class Conformance:
             if marker is None:
                 return
             from conformance.events import property_event
+            from conformance.outcome import CheckErrored
 
+            # A property ending in CheckErrored (connection, budget, a setup call) is
+            # errored, not failed, as a YAML check would be.
+            excinfo = call.excinfo
+            if call.when == "call" and excinfo is not None and excinfo.errisinstance(CheckErrored):
+                report.conformance_errored = True  # type: ignore[attr-defined]
             event = property_event(item, report, marker.args, self.target_redactor())
             created = self._property_records()
             if created:

@@ -1,12 +1,9 @@
-"""What the property modules share: the clauses marker, --clause selection, fixtures.
+"""What the property modules share: fixtures.
 
-- ``@pytest.mark.clauses("L-L2", ...)`` ties a property to contract clauses; the plugin
-  turns its outcome into an event carrying them.
-- ``--clause`` selects properties as it selects YAML checks: a property bearing on none
-  of the given clauses is deselected.
-- A property that ends in :class:`~conformance.outcome.CheckErrored` (the connection, the
-  request budget or a setup call broke) is *errored*, not failed, in the event stream.
-- Fixtures skip, with the reason, when the profile lacks what a property needs.
+``@pytest.mark.clauses("L-L2", ...)`` ties a property to contract clauses; the plugin
+registers the marker, selects properties with ``--clause``, turns the outcome into an
+event carrying the clauses, and reports a property ending in CheckErrored as errored.
+Fixtures skip, with the reason, when the profile lacks what a property needs.
 
 Properties reach the target only through ``conformance_target`` (the plugin's fixture),
 so they run against whatever target the run has.
@@ -14,57 +11,13 @@ so they run against whatever target the run has.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from pathlib import Path
-
 import pytest
 
 from conformance.catalogue import Catalogue, load_catalogue
 from conformance.client import NOBODY, Caller, Client
 from conformance.model import Codes, InteractionInput, Pool, StoredInteraction, Text
 from conformance.outcome import CheckErrored
-from conformance.plugin import settings_key
 from conformance.target import Target
-
-HERE = Path(__file__).resolve().parent
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clauses(*ids): the contract clauses a property bears on")
-
-
-def _here(item: pytest.Item) -> bool:
-    return HERE in Path(item.path).resolve().parents
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    settings = config.stash.get(settings_key, None)
-    if settings is None or not settings.clauses:
-        return
-    wanted = set(settings.clauses)
-    keep: list[pytest.Item] = []
-    drop: list[pytest.Item] = []
-    for item in items:
-        marker = item.get_closest_marker("clauses")
-        unwanted = _here(item) and (marker is None or not wanted & set(marker.args))
-        (drop if unwanted else keep).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
-
-
-# trylast: innermost of the report wrappers, so the mark is set before the plugin's
-# wrapper turns the report into an event.
-@pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    excinfo = call.excinfo
-    if call.when == "call" and excinfo is not None and _here(item) and excinfo.errisinstance(CheckErrored):
-        report.conformance_errored = True  # type: ignore[attr-defined]
-    return report
-
 
 # ---- fixtures -------------------------------------------------------------------
 
